@@ -1,0 +1,1 @@
+"""Monte-Carlo experiments: sampling, one decomposition for every ridge, resolvents, estimators."""

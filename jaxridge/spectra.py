@@ -1,0 +1,146 @@
+"""Population spectra and targets: ``(eigvals, target_weights)`` pairs.
+
+Every function returns the eigenvalues ``e_k`` of the covariance Σ (in its eigenbasis, so Σ =
+diag(e)) and the target weights ``w̄_k`` in that basis, as float arrays of length N.
+
+Convention (THEORY §1, §4.1): the power law is ``e_k = k^−α`` and ``e_k w̄_k² = k^−(1+2αr)``,
+unnormalised, i.e. ``w̄_k = k^−(1+α(2r−1))/2``. α is the capacity exponent (α > 1 for a finite
+trace) and r the source exponent (rates saturate at r = 1).
+
+``num_features`` and block sizes fix shapes, so they are Python ints (static under ``jit``);
+exponents, values and weights are traced and differentiable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import jax.numpy as jnp
+from jaxtyping import Array, ArrayLike, Float
+
+from ._validate import as_float, check_scalar, check_vector, common_dtype
+
+__all__ = ["blocks", "isotropic", "power_law"]
+
+
+def _check_size(num_features, name="num_features") -> int:
+    if isinstance(num_features, bool) or not isinstance(num_features, int):
+        try:
+            as_int = int(num_features)
+        except (TypeError, ValueError):
+            raise ValueError(f"jaxridge: argument `{name}` must be an int, got {num_features!r}")
+        if as_int != num_features:
+            raise ValueError(f"jaxridge: argument `{name}` must be an int, got {num_features!r}")
+        num_features = as_int
+    if num_features < 1:
+        raise ValueError(f"jaxridge: argument `{name}` must be >= 1, got {num_features}")
+    return num_features
+
+
+def _dtype(dtype, *args):
+    return jnp.dtype(dtype) if dtype is not None else common_dtype(*args)
+
+
+def power_law(
+    num_features: int,
+    alpha: ArrayLike,
+    r: ArrayLike,
+    *,
+    normalize: bool = False,
+    dtype=None,
+) -> tuple[Float[Array, " n"], Float[Array, " n"]]:
+    """Power-law spectrum ``e_k = k^−α`` with target ``e_k w̄_k² = k^−(1+2αr)``, k = 1..N.
+
+    Args:
+        num_features: N, the number of eigenvalues (a Python int).
+        alpha: capacity exponent α (> 0; α > 1 for a trace that stays finite as N → ∞).
+        r: source exponent r (any real; r > 1 saturates).
+        normalize: if True, rescale w̄ so that the signal variance ``Σ_k e_k w̄_k² = 1``.
+        dtype: float dtype (default: promoted from ``alpha`` and ``r``).
+
+    Returns:
+        ``(eigvals, target_weights)``, each of shape ``(N,)``; differentiable in α and r.
+
+    Example:
+        >>> e, w = power_law(4, alpha=2.0, r=0.5)
+        >>> e.tolist()   # [1.0, 0.25, 0.111..., 0.0625]
+        [1.0, 0.25, 0.1111111111111111, 0.0625]
+    """
+    n = _check_size(num_features)
+    dtype = _dtype(dtype, alpha, r)
+    alpha = check_scalar(as_float(alpha, dtype), "alpha", positive=True)
+    r = check_scalar(as_float(r, dtype), "r")
+    log_k = jnp.log(jnp.arange(1, n + 1, dtype=dtype))
+    eigvals = jnp.exp(-alpha * log_k)
+    target_weights = jnp.exp(-0.5 * (1.0 + alpha * (2.0 * r - 1.0)) * log_k)
+    if normalize:
+        target_weights = target_weights / jnp.sqrt(jnp.sum(eigvals * target_weights**2))
+    return eigvals, target_weights
+
+
+def isotropic(
+    num_features: int, norm2: ArrayLike = 1.0, *, dtype=None
+) -> tuple[Float[Array, " n"], Float[Array, " n"]]:
+    """Isotropic covariance Σ = I_N with a flat target of squared norm ``‖w̄‖² = norm2``.
+
+    Args:
+        num_features: N.
+        norm2: ``W = ‖w̄‖² >= 0``; the target is ``w̄_k = sqrt(W/N)`` (the theory depends on
+            ‖w̄‖ only).
+        dtype: float dtype (default: promoted from ``norm2``).
+
+    Returns:
+        ``(eigvals, target_weights)``, each of shape ``(N,)``.
+
+    Example:
+        >>> e, w = isotropic(1000, norm2=1.0)
+    """
+    n = _check_size(num_features)
+    dtype = _dtype(dtype, norm2)
+    norm2 = check_scalar(as_float(norm2, dtype), "norm2", nonnegative=True)
+    eigvals = jnp.ones((n,), dtype)
+    target_weights = jnp.full((n,), 1.0, dtype) * jnp.sqrt(norm2 / n)
+    return eigvals, target_weights
+
+
+def blocks(
+    sizes: Sequence[int],
+    values: Float[ArrayLike, " b"],
+    weights: Float[ArrayLike, " b"],
+    *,
+    target_norm: ArrayLike | None = None,
+    dtype=None,
+) -> tuple[Float[Array, " n"], Float[Array, " n"]]:
+    """Gapped spectrum made of constant blocks (the multiple-descent spectrum of THEORY §7.4).
+
+    Block b holds ``sizes[b]`` eigenvalues equal to ``values[b]``; every target weight in it
+    equals ``weights[b]`` (per coordinate). ``target_norm`` then rescales ``‖w̄‖`` if given.
+
+    Args:
+        sizes: number of eigenvalues in each block (Python ints, >= 1).
+        values: the eigenvalue of each block (>= 0).
+        weights: the per-coordinate target weight in each block.
+        target_norm: if given, rescale so that ``‖w̄‖ = target_norm``.
+        dtype: float dtype (default: promoted from ``values`` and ``weights``).
+
+    Returns:
+        ``(eigvals, target_weights)`` of length ``sum(sizes)``.
+
+    Example:
+        >>> e, w = blocks([10, 100, 10_000], [1.0, 1e-2, 1e-5], [1.0, 10.0, 100.0],
+        ...               target_norm=100.0)
+    """
+    sizes = tuple(_check_size(s, "sizes") for s in sizes)
+    if not sizes:
+        raise ValueError("jaxridge: argument `sizes` must name at least one block")
+    dtype = _dtype(dtype, values, weights)
+    values = check_vector(as_float(values, dtype), "values", nonnegative=True, length=len(sizes))
+    weights = check_vector(as_float(weights, dtype), "weights", length=len(sizes))
+    index = jnp.repeat(jnp.arange(len(sizes)), jnp.array(sizes), total_repeat_length=sum(sizes))
+    eigvals = values[index]
+    target_weights = weights[index]
+    if target_norm is not None:
+        target_norm = check_scalar(as_float(target_norm, dtype), "target_norm", nonnegative=True)
+        norm = jnp.sqrt(jnp.sum(target_weights**2))
+        target_weights = target_weights * (target_norm / jnp.where(norm > 0, norm, 1.0))
+    return eigvals, target_weights

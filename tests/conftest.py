@@ -1,0 +1,23 @@
+"""Test configuration.
+
+The suite runs twice in CI: ``JAX_ENABLE_X64=1`` and ``JAX_ENABLE_X64=0`` (JAX reads the variable
+itself). Four host CPU devices are requested so sharding can be tested on CPU.
+"""
+
+import os
+
+os.environ.setdefault("XLA_FLAGS", "")
+if "--xla_force_host_platform_device_count" not in os.environ["XLA_FLAGS"]:
+    os.environ["XLA_FLAGS"] += " --xla_force_host_platform_device_count=4"
+
+import jax  # noqa: E402
+import pytest  # noqa: E402
+
+jax.config.update("jax_numpy_rank_promotion", "raise")
+
+
+@pytest.fixture
+def x64():
+    """Skip a check that is only meaningful in float64 (e.g. finite-difference gradients)."""
+    if not jax.config.jax_enable_x64:
+        pytest.skip("float64-only check (run with JAX_ENABLE_X64=1)")
