@@ -6,3 +6,4 @@ from . import theory as theory
 from ._config import enable_float64 as enable_float64
 
 __version__ = "0.1.0"
+from . import fit as fit

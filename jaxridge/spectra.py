@@ -15,12 +15,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import jax
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float
 
-from ._validate import as_float, check_scalar, check_vector, common_dtype
+from ._validate import as_float, check, check_scalar, check_vector, common_dtype
 
-__all__ = ["blocks", "isotropic", "power_law"]
+__all__ = ["blocks", "from_data", "isotropic", "power_law"]
 
 
 def _check_size(num_features, name="num_features") -> int:
@@ -28,7 +29,9 @@ def _check_size(num_features, name="num_features") -> int:
         try:
             as_int = int(num_features)
         except (TypeError, ValueError):
-            raise ValueError(f"jaxridge: argument `{name}` must be an int, got {num_features!r}")
+            raise ValueError(
+                f"jaxridge: argument `{name}` must be an int, got {num_features!r}"
+            ) from None
         if as_int != num_features:
             raise ValueError(f"jaxridge: argument `{name}` must be an int, got {num_features!r}")
         num_features = as_int
@@ -144,3 +147,79 @@ def blocks(
         norm = jnp.sqrt(jnp.sum(target_weights**2))
         target_weights = target_weights * (target_norm / jnp.where(norm > 0, norm, 1.0))
     return eigvals, target_weights
+
+
+def from_data(
+    X: Float[ArrayLike, "n d"],
+    y: Float[ArrayLike, " n"],
+    *,
+    ridge: ArrayLike = 0.0,
+    center: bool = True,
+    population: bool = False,
+    return_noise: bool = False,
+) -> tuple[Float[Array, " d"], Float[Array, " d"]] | tuple[Array, Array, Array]:
+    """Estimate ``(eigvals, target_weights)`` of a real data set from a large sample.
+
+    Eigen-decomposes the sample covariance ``C = XᵀX/n = V diag(e) Vᵀ`` (after centring) and
+    expresses the (ridge-regularised) least-squares target in its eigenbasis,
+    ``w̄ = (diag(e) + λ)⁻¹ VᵀXᵀy/n``, so that the deterministic equivalents predict the learning
+    curve of ridge regression on data drawn like ``X`` (THEORY §1: Σ = diag(e) in that basis).
+    With ``ridge=0`` directions with ``e_k <= d·eps·max(e)`` get ``w̄_k = 0`` (pseudo-inverse).
+
+    The noise variance is the residual variance of that linear fit: ``RSS/(n − df − c)`` with
+    ``df = Σ e_k/(e_k + λ)`` and ``c = 1`` when centring (unbiased for a linear-Gaussian
+    population), or ``RSS/n`` with ``population=True``, which treats the sample itself as the
+    population (rows drawn from ``X``): then ``w̄`` is exactly the best linear predictor and the
+    test error of any ŵ on that population is ``(ŵ − w̄)ᵀΣ(ŵ − w̄) + RSS/n``.
+
+    Args:
+        X: samples, shape ``(n, d)``.
+        y: labels, shape ``(n,)``.
+        ridge: ``λ >= 0`` regularising the target estimate (useful when d is close to n).
+        center: subtract the column means of X and the mean of y first.
+        population: noise as ``RSS/n`` (the sample is the population), see above.
+        return_noise: also return the noise variance.
+
+    Returns:
+        ``(eigvals, target_weights)`` (eigenvalues in decreasing order), or
+        ``(eigvals, target_weights, noise_var)`` with ``return_noise=True``.
+
+    Example:
+        >>> import numpy as np
+        >>> X = np.random.default_rng(0).standard_normal((5000, 3)) * [3.0, 2.0, 1.0]
+        >>> e, w = from_data(X, X @ np.array([1.0, 0.0, 0.0]))   # e ≈ [9, 4, 1], |w̄| ≈ [1, 0, 0]
+    """
+    dtype = common_dtype(X, y)
+    X = as_float(X, dtype)
+    y = as_float(y, dtype)
+    if X.ndim != 2:
+        raise ValueError(f"jaxridge: argument `X` must be a 2-D array (n, d), got shape {X.shape}")
+    n, d = X.shape
+    if y.ndim != 1 or y.shape[0] != n:
+        raise ValueError(f"jaxridge: argument `y` must have shape ({n},), got {y.shape}")
+    if n < 2:
+        raise ValueError("jaxridge: argument `X` needs at least 2 rows")
+    X = check(X, ~jnp.isfinite(X), "X", "contains NaN or inf")
+    y = check_vector(y, "y")
+    ridge = check_scalar(as_float(ridge, dtype), "ridge", nonnegative=True)
+    if center:
+        X = X - jnp.mean(X, axis=0, keepdims=True)
+        y = y - jnp.mean(y)
+    hi = jax.lax.Precision.HIGHEST
+    cov = jnp.matmul(X.T, X, precision=hi) / n
+    eigvals, eigvecs = jnp.linalg.eigh(0.5 * (cov + cov.T))
+    eigvals, eigvecs = jnp.maximum(eigvals[::-1], 0.0), eigvecs[:, ::-1]
+    proj = jnp.matmul(eigvecs.T, jnp.matmul(X.T, y, precision=hi), precision=hi) / n
+    keep = (eigvals > d * jnp.finfo(dtype).eps * eigvals[0]) | (ridge > 0)
+    denom = jnp.where(keep, eigvals + ridge, 1.0)
+    target_weights = jnp.where(keep, proj / denom, 0.0)
+    if not return_noise:
+        return eigvals, target_weights
+    fitted = jnp.matmul(X, jnp.matmul(eigvecs, target_weights, precision=hi), precision=hi)
+    rss = jnp.sum((y - fitted) ** 2)
+    if population:
+        noise_var = rss / n
+    else:
+        dof = jnp.sum(jnp.where(keep, eigvals / denom, 0.0)) + (1.0 if center else 0.0)
+        noise_var = rss / jnp.maximum(n - dof, 1.0)
+    return eigvals, target_weights, noise_var

@@ -21,8 +21,9 @@ def assert_allclose(actual, desired, rtol=None, atol=0.0, err_msg=""):
     actual_np = np.asarray(actual)
     if rtol is None:
         rtol = default_rtol(actual_np.dtype if actual_np.dtype.kind == "f" else None)
-    np.testing.assert_allclose(actual_np, np.asarray(desired), rtol=rtol, atol=atol,
-                               err_msg=err_msg)
+    np.testing.assert_allclose(
+        actual_np, np.asarray(desired), rtol=rtol, atol=atol, err_msg=err_msg
+    )
 
 
 def tol(f64: float, f32: float) -> float:

@@ -21,7 +21,7 @@ from jax import lax
 
 
 def max_steps(dtype) -> int:
-    """Iteration cap: enough plain bisections to resolve a log-bracket of width ~1e3 to the last bit."""
+    """Iteration cap: enough bisections to resolve a log-bracket of width ~1e3 to the last bit."""
     return int(jnp.finfo(dtype).nmant) + 16
 
 
@@ -64,20 +64,13 @@ def solve_increasing(
         safe_dg = jnp.where(dg > 0, dg, 1.0)
         newton = x - g / safe_dg
         bisect = (
-            (dg <= 0)
-            | (newton <= lo)
-            | (newton >= hi)
-            | (jnp.abs(2.0 * g) > jnp.abs(dx_old * dg))
+            (dg <= 0) | (newton <= lo) | (newton >= hi) | (jnp.abs(2.0 * g) > jnp.abs(dx_old * dg))
         )
         x_new = jnp.where(bisect, 0.5 * (lo + hi), newton)
         dx = x_new - x
         g_new, dg_new = fn(x_new, *args)
         tol_x = 4.0 * eps * jnp.maximum(1.0, jnp.abs(x_new))
-        done = (
-            (jnp.abs(g_new) <= g_tol)
-            | (jnp.abs(dx) <= tol_x)
-            | ((hi - lo) <= tol_x)
-        )
+        done = (jnp.abs(g_new) <= g_tol) | (jnp.abs(dx) <= tol_x) | ((hi - lo) <= tol_x)
         return lo, hi, x_new, g_new, dg_new, dx, it + 1, done
 
     state = (lo, hi, x0, g0, dg0, hi - lo, jnp.asarray(0), jnp.abs(g0) <= g_tol)
