@@ -23,7 +23,8 @@ def is_concrete(x) -> bool:
 
 def common_dtype(*args) -> jnp.dtype:
     """The floating dtype of a computation: promoted from the inputs, default float otherwise."""
-    dtype = jnp.result_type(*args)
+    args = [np.asarray(a) if isinstance(a, list | tuple) else a for a in args if a is not None]
+    dtype = jnp.result_type(*args) if args else jnp.result_type(float)
     if not jnp.issubdtype(dtype, jnp.floating):
         dtype = jnp.result_type(float)
     return dtype
