@@ -21,3 +21,12 @@ def x64():
     """Skip a check that is only meaningful in float64 (e.g. finite-difference gradients)."""
     if not jax.config.jax_enable_x64:
         pytest.skip("float64-only check (run with JAX_ENABLE_X64=1)")
+
+
+@pytest.fixture(autouse=True)
+def _keep_precision():
+    """Each pass runs in one precision: undo any in-process opt-in (e.g. the CLI's float64)."""
+    before = bool(jax.config.jax_enable_x64)
+    yield
+    if bool(jax.config.jax_enable_x64) != before:
+        jax.config.update("jax_enable_x64", before)

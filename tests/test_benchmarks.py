@@ -18,10 +18,15 @@ ROOT = Path(__file__).resolve().parents[1]
 SCRIPTS = sorted((ROOT / "benchmarks").glob("bench_*.py"))
 
 
+# The Monte-Carlo and fitting benchmarks compile for tens of seconds: smoke-tested in the slow set.
+HEAVY = {"bench_empirical", "bench_fit"}
+CASES = [pytest.param(s, marks=pytest.mark.slow) if s.stem in HEAVY else s for s in SCRIPTS]
+
+
 @pytest.mark.skipif(
     not jax.config.jax_enable_x64, reason="benchmarks run once, in the float64 pass"
 )
-@pytest.mark.parametrize("script", SCRIPTS, ids=[s.stem for s in SCRIPTS])
+@pytest.mark.parametrize("script", CASES, ids=[s.stem for s in SCRIPTS])
 def test_benchmark_quick(script, tmp_path):
     out = tmp_path / f"{script.stem}.json"
     env = dict(os.environ, PYTHONPATH=str(ROOT))

@@ -9,10 +9,12 @@ import sys
 import numpy as np
 
 from jaxridge import cli, spectra, theory
+from tests.helpers import X64
 
 
 def test_demo_writes_table_csv_and_png(tmp_path, capsys):
     out = tmp_path / "demo"
+    precision = [] if X64 else ["--float32"]
     code = cli.main(
         [
             "demo",
@@ -31,6 +33,7 @@ def test_demo_writes_table_csv_and_png(tmp_path, capsys):
             "--ridge",
             "1e-3",
         ]
+        + precision
     )
     assert code == 0
     printed = capsys.readouterr().out

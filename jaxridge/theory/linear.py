@@ -95,6 +95,32 @@ def fused_sums(*terms):
     return tuple(jnp.sum(p) for p in partial)
 
 
+# Sums are linear: their tangent is the sum of the tangents. This replaces JAX's rule for the
+# variadic reduce, which fails on symbolic-zero tangents (e.g. grad in target_weights alone).
+fused_sums = jax.custom_jvp(fused_sums)
+fused_sums.defjvp(
+    lambda primals, tangents: (fused_sums(*primals), tuple(jnp.sum(t) for t in tangents))
+)
+
+
+@jax.custom_jvp
+def ratio(x, y):
+    """x / y whose derivative never forms y⁻².
+
+    JAX differentiates x/y as dx/y − x·dy·y⁻²; for eigenvalues below ~1e-19 in float32, y²
+    underflows and the κ = 0 branch (x = 0) gives 0·inf = NaN. Here d(x/y) = (dx − (x/y)·dy)/y.
+    """
+    return x / y
+
+
+@ratio.defjvp
+def _ratio_jvp(primals, tangents):
+    x, y = primals
+    dx, dy = tangents
+    q = ratio(x, y)
+    return q, ratio(dx - q * dy, y)
+
+
 def _residual(kappa, eigvals, num_samples, ridge):
     """F(κ) = κ − λ − (1/P) Σ κ e_k/(e_k + κ) (form B); defined at κ = 0 too.
 
@@ -102,7 +128,7 @@ def _residual(kappa, eigvals, num_samples, ridge):
     """
     denom = eigvals + kappa
     safe = jnp.where(denom > 0, denom, 1.0)
-    return kappa - ridge - jnp.sum(kappa * eigvals / safe) / num_samples
+    return kappa - ridge - jnp.sum(kappa * ratio(eigvals, safe)) / num_samples
 
 
 def _spectrum_summary(eigvals):
@@ -146,7 +172,8 @@ def _solve(eigvals, num_samples, ridge):
         hi,
         0.5 * (lo + hi),
         (eigvals, num_samples, lam),
-        g_tol=8.0 * eps,
+        # G is O(1) and its evaluation noise a few eps: below 32 eps Newton only dithers.
+        g_tol=32.0 * eps,
     )
     kappa = jnp.exp(u)
     return jnp.where(zero_branch, jnp.zeros_like(kappa), kappa)
@@ -161,8 +188,8 @@ def _spectral_sums(eigvals, target_weights, kappa):
     """
     positive = eigvals > 0
     denom = jnp.where(positive, eigvals + kappa, 1.0)
-    r = jnp.where(positive, eigvals / denom, 0.0)
-    s = jnp.where(positive, kappa / denom, 0.0)
+    r = jnp.where(positive, ratio(eigvals, denom), 0.0)
+    s = jnp.where(positive, ratio(kappa, denom), 0.0)
     return fused_sums(r, r * r, r * s, target_weights**2 * eigvals * s * s)
 
 

@@ -1,0 +1,166 @@
+"""Least squares on log errors: parameter transforms, Adam phase, Levenberg–Marquardt polish.
+
+Private helpers of :mod:`jaxridge.fit`. Everything here is a pure function of an unconstrained
+parameter vector ``u`` and a residual function ``u -> (n,)`` (residuals already multiplied by
+the square roots of the weights), so that restarts are a ``jax.vmap`` and the step loops are
+``lax.scan``.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import optax
+from jax import lax
+
+
+def softplus(u):
+    return jax.nn.softplus(u)
+
+
+def inv_softplus(y):
+    # softplus⁻¹(y) = log(eᵞ − 1) = y + log(1 − e^{−y}), stable for small and large y.
+    y = jnp.asarray(y)
+    return y + jnp.log(-jnp.expm1(-y))
+
+
+# name -> (forward u ↦ value, inverse value ↦ u, description of the range)
+TRANSFORMS = {
+    "alpha": (lambda u: 1.0 + softplus(u), lambda p: inv_softplus(p - 1.0), "> 1"),
+    "r": (softplus, inv_softplus, "> 0"),
+    "noise_var": (softplus, inv_softplus, "> 0"),
+    "amplitude": (jnp.exp, jnp.log, "> 0"),
+    "ridge": (jnp.exp, jnp.log, "> 0"),
+    "feature_var": (jnp.exp, jnp.log, "> 0"),
+    # fit_power_law: y = a·x^−b + c
+    "exponent": (lambda u: u, lambda p: p, "real"),
+    "offset": (jnp.exp, jnp.log, "> 0"),
+}
+
+
+def to_natural(names, u):
+    """Dict of natural parameter values from the unconstrained vector ``u`` (last axis)."""
+    return {name: TRANSFORMS[name][0](u[..., i]) for i, name in enumerate(names)}
+
+
+def to_unconstrained(names, values, dtype):
+    return jnp.stack(
+        [jnp.asarray(TRANSFORMS[n][1](jnp.asarray(values[n], dtype)), dtype) for n in names]
+    )
+
+
+def natural_jacobian_diag(names, u):
+    """d value / d u for each parameter (the transforms act elementwise)."""
+    out = []
+    for i, name in enumerate(names):
+        fwd = TRANSFORMS[name][0]
+        out.append(jax.jvp(fwd, (u[i],), (jnp.ones_like(u[i]),))[1])
+    return jnp.stack(out)
+
+
+def _loss(residual_fn, u, scale):
+    res = residual_fn(u)
+    return jnp.sum(res * res) / scale
+
+
+def adam_phase(residual_fn, u0, scale, optimizer, steps):
+    """``steps`` optimizer steps on the mean squared residual; returns the best iterate seen
+    and the loss history."""
+    loss = lambda u: _loss(residual_fn, u, scale)  # noqa: E731
+    value_and_grad = jax.value_and_grad(loss)
+
+    def step(carry, _):
+        u, state, best_u, best_l = carry
+        value, grad = value_and_grad(u)
+        finite = jnp.isfinite(value)
+        better = finite & (value < best_l)
+        best_u = jnp.where(better, u, best_u)
+        best_l = jnp.where(better, value, best_l)
+        grad = jnp.where(jnp.isfinite(grad), grad, 0.0)
+        updates, state = optimizer.update(grad, state, u)
+        u = optax.apply_updates(u, updates)
+        return (u, state, best_u, best_l), value
+
+    init = (u0, optimizer.init(u0), u0, jnp.asarray(jnp.inf, u0.dtype))
+    if steps == 0:
+        return u0, jnp.zeros((0,), u0.dtype)
+    # The iterate after the last update is not evaluated (the LM phase starts from the best
+    # evaluated one), which keeps one copy of the solver out of the compiled program.
+    (_, _, best_u, _), history = lax.scan(step, init, None, length=steps)
+    return best_u, history
+
+
+def residuals_and_jacobian(residual_fn, u):
+    """Residuals and their Jacobian (n, k) in forward mode (k is small)."""
+    res, jvp = jax.linearize(residual_fn, u)
+    jac = jax.vmap(jvp, out_axes=1)(jnp.eye(u.shape[0], dtype=u.dtype))
+    return res, jac
+
+
+def lm_phase(residual_fn, u0, scale, steps):
+    """Levenberg–Marquardt with Marquardt's diagonal scaling; only decreasing steps are kept.
+
+    Each iteration evaluates the residuals and their Jacobian once, at the trial point: an
+    improvement becomes the new centre (and the damping shrinks), otherwise the trial is
+    discarded and the damping grows. The residuals and Jacobian at the returned point come out
+    too, so the Gauss–Newton covariance costs nothing extra.
+
+    Returns:
+        ``(u, loss, history, res, jac)`` at the best point; ``history`` has ``steps`` entries.
+    """
+    dtype = u0.dtype
+    k = u0.shape[0]
+    eps = jnp.finfo(dtype).eps
+    eye = jnp.eye(k, dtype=dtype)
+
+    def evaluate(u):
+        res, jac = residuals_and_jacobian(residual_fn, u)
+        ok = jnp.all(jnp.isfinite(jac)) & jnp.all(jnp.isfinite(res))
+        value = jnp.where(ok, jnp.sum(res * res) / scale, jnp.inf)
+        return jnp.where(ok, res, 0.0), jnp.where(ok, jac, 0.0), value
+
+    def propose(u, res, jac, mu):
+        grad = jac.T @ res
+        hess = jac.T @ jac
+        damping = mu * (jnp.diag(jnp.diag(hess)) + eps * (jnp.trace(hess) + 1.0) * eye)
+        delta = -jnp.linalg.solve(hess + damping, grad)
+        return u + jnp.where(jnp.all(jnp.isfinite(delta)), delta, 0.0)
+
+    def step(carry, _):
+        best_u, best_res, best_jac, best_value, mu, trial = carry
+        res, jac, value = evaluate(trial)
+        accept = value < best_value
+        best_u = jnp.where(accept, trial, best_u)
+        best_res = jnp.where(accept, res, best_res)
+        best_jac = jnp.where(accept, jac, best_jac)
+        best_value = jnp.where(accept, value, best_value)
+        mu = jnp.clip(jnp.where(accept, mu / 3.0, mu * 4.0), 1e-12, 1e12)
+        trial = propose(best_u, best_res, best_jac, mu)
+        return (best_u, best_res, best_jac, best_value, mu, trial), best_value
+
+    n = jax.eval_shape(residual_fn, u0).shape[0]
+    init = (
+        u0,
+        jnp.zeros((n,), dtype),
+        jnp.zeros((n, k), dtype),
+        jnp.asarray(jnp.inf, dtype),
+        jnp.asarray(1e-3, dtype),
+        u0,
+    )
+    # Iteration 0 evaluates u0 itself (always "accepted" against +inf).
+    carry, history = lax.scan(step, init, None, length=steps + 1)
+    best_u, best_res, best_jac, best_value, _, _ = carry
+    return best_u, best_value, history[1:], best_res, best_jac
+
+
+def gauss_newton_covariance(res, jac_u, names, u):
+    """Covariance of the natural parameters at the optimum (Gauss–Newton / Laplace).
+
+    ``cov = s² (JᵀJ)⁺`` with J the Jacobian of the (weighted) residuals with respect to the
+    natural parameters and ``s² = Σ res²/(n − k)`` the residual variance; ``inf`` when n ≤ k.
+    """
+    jac = jac_u / natural_jacobian_diag(names, u)[None, :]
+    n, k = jac.shape
+    dof = n - k
+    s2 = jnp.where(dof > 0, jnp.sum(res * res) / max(dof, 1), jnp.inf)
+    return s2 * jnp.linalg.pinv(jac.T @ jac, hermitian=True)

@@ -1,0 +1,260 @@
+"""Monte-Carlo ridge risk at one sample size, and over grids of sample sizes or widths.
+
+``ridge_risk`` is the Monte-Carlo counterpart of :func:`jaxridge.theory.ridge_risk`;
+``learning_curve`` sweeps P and ``width_curve`` sweeps N, each as one compiled program
+(see ``_engine`` for padding, buckets and chunking).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jaxtyping import ArrayLike, Float, PRNGKeyArray
+
+from .._validate import as_float, check_scalar, check_vector, common_dtype
+from ._engine import DEFAULT_MAX_BYTES, EmpiricalRisk, bucket_ladder, run_grid, seed_batch
+from ._sampling import check_count, check_key, seed_keys
+
+__all__ = ["learning_curve", "ridge_risk", "width_curve"]
+
+
+def _prepare(key, eigvals, target_weights, ridges, noise_var, num_seeds):
+    key = check_key(key)
+    num_seeds = check_count(num_seeds, "num_seeds")
+    dtype = common_dtype(eigvals, target_weights, ridges, noise_var)
+    eigvals = check_vector(as_float(eigvals, dtype), "eigvals", nonnegative=True)
+    target_weights = check_vector(
+        as_float(target_weights, dtype), "target_weights", length=eigvals.shape[0]
+    )
+    ridges = check_vector(as_float(ridges, dtype), "ridges", nonnegative=True)
+    noise_var = check_scalar(as_float(noise_var, dtype), "noise_var", nonnegative=True)
+    return seed_keys(key, num_seeds), eigvals, target_weights, ridges, noise_var, num_seeds
+
+
+def _grid(values, name: str) -> np.ndarray:
+    if isinstance(values, jax.core.Tracer):
+        raise ValueError(
+            f"jaxridge: argument `{name}` fixes array shapes and must be concrete (not traced)"
+        )
+    arr = np.asarray(values)
+    if arr.ndim != 1 or arr.shape[0] < 1:
+        raise ValueError(f"jaxridge: argument `{name}` must be a non-empty 1-D sequence of ints")
+    if not np.all(np.isfinite(arr)) or np.any(arr != np.round(arr)):
+        raise ValueError(f"jaxridge: argument `{name}` must contain integers")
+    if np.any(arr < 1):
+        raise ValueError(f"jaxridge: argument `{name}` must contain sizes >= 1")
+    return arr.astype(np.int32)
+
+
+def _budget(max_bytes):
+    if max_bytes is None:
+        return DEFAULT_MAX_BYTES
+    if max_bytes <= 0:
+        raise ValueError(f"jaxridge: argument `max_bytes` must be > 0, got {max_bytes}")
+    return int(max_bytes)
+
+
+def ridge_risk(
+    key: PRNGKeyArray,
+    eigvals: Float[ArrayLike, " n"],
+    target_weights: Float[ArrayLike, " n"],
+    num_samples: int,
+    ridges: Float[ArrayLike, " l"],
+    noise_var: ArrayLike = 0.0,
+    num_seeds: int = 1,
+    *,
+    max_bytes: int | None = None,
+) -> EmpiricalRisk:
+    """Monte-Carlo ridge risk: draw ``num_seeds`` training sets, fit every ridge exactly.
+
+    Seed ``s`` uses the training set ``sample_data(fold_in(key, s), eigvals, target_weights,
+    num_samples, noise_var)``. Each set is decomposed once (``eigh`` of the smaller of Σ̂ and G)
+    and every ridge follows in closed form; the test error is exact for the known Σ. Seeds are
+    vmapped (in batches that fit ``max_bytes``).
+
+    Args:
+        key: a JAX PRNG key.
+        eigvals: population eigenvalues ``e_k >= 0`` (Σ = diag(e)), shape ``(N,)``.
+        target_weights: ``w̄_k``, shape ``(N,)``.
+        num_samples: P, a Python int >= 1.
+        ridges: ``λ >= 0``, shape ``(L,)``; λ = 0 is the minimum-norm interpolator / OLS.
+        noise_var: label-noise variance ``σ² >= 0``.
+        num_seeds: number of independent training sets (a Python int >= 1).
+        max_bytes: memory budget for one batch of seeds (default 1 GiB).
+
+    Returns:
+        An :class:`EmpiricalRisk` whose fields have shape ``(num_seeds, L)``.
+
+    Example:
+        >>> import jax, jax.numpy as jnp
+        >>> from jaxridge import spectra
+        >>> from jaxridge.empirical import ridge_risk
+        >>> e, w = spectra.isotropic(400)
+        >>> risk = ridge_risk(jax.random.key(0), e, w, 200, jnp.array([0.01, 0.1]), 0.25, 4)
+        >>> risk.test.shape
+        (4, 2)
+    """
+    num_samples = check_count(num_samples, "num_samples")
+    out = learning_curve(
+        key,
+        eigvals,
+        target_weights,
+        [num_samples],
+        ridges,
+        noise_var,
+        num_seeds,
+        max_bytes=max_bytes,
+        bucket_growth=None,
+    )
+    return jax.tree_util.tree_map(lambda x: x[0], out)
+
+
+def learning_curve(
+    key: PRNGKeyArray,
+    eigvals: Float[ArrayLike, " n"],
+    target_weights: Float[ArrayLike, " n"],
+    num_samples_grid: Sequence[int],
+    ridges: Float[ArrayLike, " l"],
+    noise_var: ArrayLike = 0.0,
+    num_seeds: int = 1,
+    *,
+    max_bytes: int | None = None,
+    bucket_growth: float | None = 1.5,
+) -> EmpiricalRisk:
+    """Monte-Carlo learning curve over sample sizes, in one compiled program.
+
+    Cell ``(i, s)`` is exactly ``ridge_risk(key, …, num_samples_grid[i], …)`` at seed ``s``:
+    seed ``s`` draws one growing data set and P samples are its first P rows (the curves are
+    nested, as when an experimenter adds data). Every P is zero-padded to a bucket size (rows of
+    zeros in X and y, with the 1/P normalisations done with the true P: this leaves the ridge
+    solution unchanged), so the sizes are run-time values and a new grid with the same largest
+    size and length reuses the compiled program. Buckets form the ladder ``max P,
+    ⌈max P/growth⌉, …`` (≥ 16) so that small P cost ``min(N, P)³``, not ``max(P)³``;
+    ``bucket_growth=None`` pads every size to the largest. Seeds run in batches that fit
+    ``max_bytes``.
+
+    Args:
+        key: a JAX PRNG key.
+        eigvals: population eigenvalues, shape ``(N,)``.
+        target_weights: ``w̄_k``, shape ``(N,)``.
+        num_samples_grid: the sample sizes P (concrete ints >= 1, any order, repeats allowed).
+        ridges: ``λ >= 0``, shape ``(L,)``.
+        noise_var: ``σ² >= 0``.
+        num_seeds: seeds per sample size.
+        max_bytes: memory budget for one batch of cells (default 1 GiB); a larger grid runs
+            in more, smaller batches with identical results.
+        bucket_growth: ratio between consecutive bucket sizes (> 1), or None.
+
+    Returns:
+        An :class:`EmpiricalRisk` with fields of shape ``(len(num_samples_grid), num_seeds, L)``.
+
+    Example:
+        >>> import jax, jax.numpy as jnp, numpy as np
+        >>> from jaxridge import spectra
+        >>> from jaxridge.empirical import learning_curve
+        >>> e, w = spectra.power_law(500, alpha=2.0, r=0.5)
+        >>> grid = np.unique(np.geomspace(10, 500, 8).astype(int))
+        >>> curve = learning_curve(jax.random.key(0), e, w, grid, jnp.array([1e-4]), 0.0, 3)
+        >>> curve.test.shape
+        (8, 3, 1)
+    """
+    keys, eigvals, target_weights, ridges, noise_var, num_seeds = _prepare(
+        key, eigvals, target_weights, ridges, noise_var, num_seeds
+    )
+    sizes = _grid(num_samples_grid, "num_samples_grid")
+    if bucket_growth is not None and not bucket_growth > 1:
+        raise ValueError(f"jaxridge: argument `bucket_growth` must be > 1, got {bucket_growth}")
+    budget = _budget(max_bytes)
+    n = eigvals.shape[0]
+    ladder = bucket_ladder(int(sizes.max()), bucket_growth)
+    itemsize = jnp.dtype(eigvals.dtype).itemsize
+    batch = seed_batch(ladder, n, "samples", ridges.shape[0], itemsize, num_seeds, budget)
+    return run_grid(
+        keys,
+        eigvals,
+        target_weights,
+        noise_var,
+        ridges,
+        jnp.asarray(sizes),
+        mode="samples",
+        ladder=ladder,
+        batch=batch,
+        other=n,
+    )
+
+
+def width_curve(
+    key: PRNGKeyArray,
+    eigvals: Float[ArrayLike, " n"],
+    target_weights: Float[ArrayLike, " n"],
+    num_features_grid: Sequence[int],
+    num_samples: int,
+    ridges: Float[ArrayLike, " l"],
+    noise_var: ArrayLike = 0.0,
+    num_seeds: int = 1,
+    *,
+    max_bytes: int | None = None,
+    bucket_growth: float | None = 1.5,
+) -> EmpiricalRisk:
+    """Monte-Carlo curve over the number of features N (model width), at fixed P.
+
+    The problem at width N is the first N features of the spectrum: ``eigvals[:N]`` and
+    ``target_weights[:N]`` (a truncated target, so compare with
+    ``theory.ridge_risk(eigvals[:N], target_weights[:N], P, λ)``). Features beyond N are
+    zero-padded columns (zero eigenvalues) with the true N used in the normalisations, in
+    buckets as in :func:`learning_curve`. Seed ``s`` draws one data set of all
+    ``max(num_features_grid)`` features; width N uses its first N columns (with JAX's default
+    partitionable PRNG these equal ``sample_data`` on the truncated spectrum).
+
+    Args:
+        key: a JAX PRNG key.
+        eigvals: population eigenvalues, shape ``(N_max,)`` with ``N_max >= max(grid)``.
+        target_weights: ``w̄_k``, shape ``(N_max,)``.
+        num_features_grid: the widths N (concrete ints in ``[1, N_max]``).
+        num_samples: P, a Python int >= 1.
+        ridges: ``λ >= 0``, shape ``(L,)``.
+        noise_var: ``σ² >= 0``.
+        num_seeds: seeds per width.
+        max_bytes: memory budget for one batch of cells (default 1 GiB).
+        bucket_growth: ratio between consecutive bucket widths (> 1), or None.
+
+    Returns:
+        An :class:`EmpiricalRisk` with fields of shape ``(len(num_features_grid), num_seeds, L)``.
+
+    Example:
+        >>> curve = width_curve(jax.random.key(0), e, w, [50, 100, 400], 200,
+        ...                     jnp.array([1e-3]))                      # doctest: +SKIP
+    """
+    num_samples = check_count(num_samples, "num_samples")
+    keys, eigvals, target_weights, ridges, noise_var, num_seeds = _prepare(
+        key, eigvals, target_weights, ridges, noise_var, num_seeds
+    )
+    sizes = _grid(num_features_grid, "num_features_grid")
+    if sizes.max() > eigvals.shape[0]:
+        raise ValueError(
+            "jaxridge: argument `num_features_grid` must not exceed len(eigvals) = "
+            f"{eigvals.shape[0]}, got {int(sizes.max())}"
+        )
+    if bucket_growth is not None and not bucket_growth > 1:
+        raise ValueError(f"jaxridge: argument `bucket_growth` must be > 1, got {bucket_growth}")
+    budget = _budget(max_bytes)
+    ladder = bucket_ladder(int(sizes.max()), bucket_growth)
+    itemsize = jnp.dtype(eigvals.dtype).itemsize
+    batch = seed_batch(
+        ladder, num_samples, "features", ridges.shape[0], itemsize, num_seeds, budget
+    )
+    return run_grid(
+        keys,
+        eigvals,
+        target_weights,
+        noise_var,
+        ridges,
+        jnp.asarray(sizes),
+        mode="features",
+        ladder=ladder,
+        batch=batch,
+        other=num_samples,
+    )

@@ -1,0 +1,163 @@
+"""Gaussian training sets ``x = Σ^{1/2} z``, ``y = w̄ᵀx + σ ξ`` (THEORY §5.8).
+
+Random streams. Row ``μ`` of a training set drawn with ``key`` uses its own key
+``fold_in(key, μ)``, from which N + 1 standard normals are drawn: entry 0 is the label noise ξ_μ,
+entries 1…N the covariates z_μ. Consequences, all relied upon and tested:
+
+* data sets are *nested*: the first ``P`` rows of a draw of ``P' > P`` samples are exactly the
+  draw of ``P`` samples (so a learning curve grows one data set, as an experimenter would, and
+  zero-padding rows never changes the real ones);
+* with JAX's default partitionable Threefry PRNG the covariates of the first ``N'`` features do
+  not depend on how many features are drawn, which makes the width curves nested in N too;
+* seeds are ``fold_in(key, seed)``, so a result never depends on how a grid is chunked.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import jax
+import jax.numpy as jnp
+from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray
+
+from .._validate import as_float, check, check_scalar, check_vector, common_dtype
+
+__all__ = ["draw_normals", "sample_data", "seed_keys"]
+
+
+def check_count(value, name: str) -> int:
+    """A shape-fixing count: a Python int (or integral number) >= 1."""
+    if isinstance(value, bool):
+        raise ValueError(f"jaxridge: argument `{name}` must be an int >= 1, got {value!r}")
+    try:
+        as_int = int(value)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"jaxridge: argument `{name}` must be an int >= 1, got {value!r}"
+        ) from None
+    if as_int != value:
+        raise ValueError(f"jaxridge: argument `{name}` must be an int >= 1, got {value!r}")
+    if as_int < 1:
+        raise ValueError(f"jaxridge: argument `{name}` must be an int >= 1, got {as_int}")
+    return as_int
+
+
+def check_key(key):
+    """Accept a new-style typed key or a raw ``uint32[2]`` key; return a typed key."""
+    if isinstance(key, jax.Array) and jnp.issubdtype(key.dtype, jax.dtypes.prng_key):
+        if key.ndim != 0:
+            raise ValueError(
+                f"jaxridge: argument `key` must be a single key, got shape {key.shape}"
+            )
+        return key
+    key = jnp.asarray(key)
+    if key.shape != (2,) or key.dtype != jnp.uint32:
+        raise ValueError(
+            "jaxridge: argument `key` must be a PRNG key (jax.random.key or jax.random.PRNGKey), "
+            f"got dtype {key.dtype} and shape {key.shape}"
+        )
+    return jax.random.wrap_key_data(key)
+
+
+def seed_keys(key: PRNGKeyArray, num_seeds: int) -> PRNGKeyArray:
+    """Keys of seeds ``0 … num_seeds − 1``: ``fold_in(key, seed)``."""
+    return jax.vmap(jax.random.fold_in, (None, 0))(key, jnp.arange(num_seeds, dtype=jnp.uint32))
+
+
+def draw_normals(key, num_rows: int, num_features: int, dtype):
+    """The raw draws behind :func:`sample_data`: ``(num_rows, num_features + 1)`` normals.
+
+    Column 0 is the label noise ξ, columns 1…N the covariates z (before scaling by √e).
+    """
+    keys = jax.vmap(jax.random.fold_in, (None, 0))(key, jnp.arange(num_rows, dtype=jnp.uint32))
+    return jax.vmap(lambda k: jax.random.normal(k, (num_features + 1,), dtype))(keys)
+
+
+def _row(key, sqrt_eigvals, target_weights, noise_std):
+    # One draw of N + 1 normals: entry 0 is the label noise, entries 1..N the covariates (so the
+    # first covariates do not depend on N under the partitionable PRNG).
+    dtype = sqrt_eigvals.dtype
+    draw = jax.random.normal(key, (sqrt_eigvals.shape[0] + 1,), dtype)
+    x = draw[1:] * sqrt_eigvals
+    # x·w̄ as a plain sum (a matvec of one row): no TF32 on GPUs.
+    y = jnp.sum(x * target_weights) + noise_std * draw[0]
+    return x, y
+
+
+def sample_rows(key, sqrt_eigvals, target_weights, noise_std, num_rows: int, num_samples=None):
+    """``num_rows`` rows in the eigenbasis; rows ``>= num_samples`` (traced) are set to zero.
+
+    Row μ depends on ``fold_in(key, μ)`` only, so the real rows do not depend on ``num_rows``.
+    """
+    keys = jax.vmap(jax.random.fold_in, (None, 0))(key, jnp.arange(num_rows, dtype=jnp.uint32))
+    x, y = jax.vmap(_row, (0, None, None, None))(keys, sqrt_eigvals, target_weights, noise_std)
+    if num_samples is not None:
+        keep = jnp.arange(num_rows) < num_samples
+        x = jnp.where(keep[:, None], x, 0.0)
+        y = jnp.where(keep, y, 0.0)
+    return x, y
+
+
+def sample_data(
+    key: PRNGKeyArray,
+    eigvals: Float[ArrayLike, " n"],
+    target_weights: Float[ArrayLike, " n"],
+    num_samples: int,
+    noise_var: ArrayLike = 0.0,
+    *,
+    eigvecs: Float[ArrayLike, "n n"] | None = None,
+) -> tuple[Float[Array, "p n"], Float[Array, " p"]]:
+    """Draw a Gaussian training set ``X = Z·diag(√e)``, ``y = X w̄ + σ ξ``.
+
+    ``Z`` (P × N) and ``ξ`` (P) are standard Gaussian. With ``eigvecs = V`` (columns are the
+    eigenvectors of a rotated covariance ``Σ = V diag(e) Vᵀ``) the covariates are
+    ``X = Z·diag(√e)·Vᵀ`` and ``target_weights`` are still given **in the eigenbasis**: the target
+    in input coordinates is ``V w̄``, i.e. ``y = X (V w̄) + σ ξ``. The labels are the same as
+    without ``eigvecs`` (ridge regression is rotation invariant), only X is rotated.
+
+    Row μ is drawn from ``fold_in(key, μ)``: the first P rows of a larger draw are this draw.
+
+    Args:
+        key: a JAX PRNG key.
+        eigvals: population eigenvalues ``e_k >= 0``, shape ``(N,)``.
+        target_weights: ``w̄_k`` in the eigenbasis, shape ``(N,)``.
+        num_samples: P, a Python int >= 1 (it fixes the shape).
+        noise_var: label-noise variance ``σ² >= 0``.
+        eigvecs: optional orthogonal ``(N, N)`` matrix V whose columns are Σ's eigenvectors.
+
+    Returns:
+        ``(X, y)`` of shapes ``(P, N)`` and ``(P,)`` in the inputs' floating dtype.
+
+    Example:
+        >>> import jax
+        >>> from jaxridge import spectra
+        >>> from jaxridge.empirical import sample_data
+        >>> e, w = spectra.power_law(100, alpha=2.0, r=0.5)
+        >>> X, y = sample_data(jax.random.key(0), e, w, 50, noise_var=0.1)
+        >>> X.shape, y.shape
+        ((50, 100), (50,))
+    """
+    num_samples = check_count(num_samples, "num_samples")
+    key = check_key(key)
+    extra = () if eigvecs is None else (eigvecs,)
+    dtype = common_dtype(eigvals, target_weights, noise_var, *extra)
+    eigvals = check_vector(as_float(eigvals, dtype), "eigvals", nonnegative=True)
+    n = eigvals.shape[0]
+    target_weights = check_vector(as_float(target_weights, dtype), "target_weights", length=n)
+    noise_var = check_scalar(as_float(noise_var, dtype), "noise_var", nonnegative=True)
+    if eigvecs is not None:
+        eigvecs = as_float(eigvecs, dtype)
+        if eigvecs.shape != (n, n):
+            raise ValueError(
+                f"jaxridge: argument `eigvecs` must have shape {(n, n)}, got {eigvecs.shape}"
+            )
+        eigvecs = check(eigvecs, ~jnp.isfinite(eigvecs), "eigvecs", "contains NaN or inf")
+    return _sample(key, eigvals, target_weights, noise_var, eigvecs, num_samples)
+
+
+@functools.partial(jax.jit, static_argnums=5)
+def _sample(key, eigvals, target_weights, noise_var, eigvecs, num_samples):
+    x, y = sample_rows(key, jnp.sqrt(eigvals), target_weights, jnp.sqrt(noise_var), num_samples)
+    if eigvecs is not None:
+        x = jnp.matmul(x, eigvecs.T, precision=jax.lax.Precision.HIGHEST)
+    return x, y

@@ -1,0 +1,330 @@
+"""Solver core for linear random-feature deterministic equivalents (private).
+
+The model has ``L`` random layers; layer ``ℓ`` is either *isotropic* (width ``N_ℓ``, a traced
+float) or *structured* (column spectrum ``s^{(ℓ)}``, width ``len(s^{(ℓ)})``). The static
+``layout`` is a tuple of booleans, ``True`` for a structured layer. Every layer contributes a
+factor ``B_ℓ = v_ℓ · n · κ_{F,ℓ}(n)`` to the master equation (THEORY §3.2)
+
+    h(κ₂) := κ₂ · (1 − n/P) · Π_ℓ B_ℓ = λ,     n = n₁(κ₂) = Σ_k e_k/(e_k + κ₂),
+
+with ``n κ_F = N − n`` for an isotropic layer.
+
+Stable deficits (THEORY §5.6). Near the interpolation thresholds ``P − n`` and ``N_ℓ − n`` are
+differences of nearly equal numbers. With κ₀ the ridgeless root (``n₁(κ₀) = m := min(P, N_ℓ)``
+when ``rank Σ > m``, else ``κ₀ = 0``) and ``base = n₁(κ₀) = min(m, rank Σ)``, every deficit is
+the sum of two non-negative parts,
+
+    X − n = (X − base) + [n₁(κ₀) − n₁(κ₂)],
+    n₁(κ₀) − n₁(κ₂) = (κ₂ − κ₀) Σ_k e_k / ((e_k + κ₀)(e_k + κ₂)),
+
+computed without cancellation. The value is taken from this form and the derivative from the
+direct form ``X − n₁(κ₂)`` (κ₀ does not depend on the parameters in the direct form), so
+implicit derivatives are exact.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import jax
+import jax.numpy as jnp
+from jax import lax
+
+from ._implicit import implicit_tangent, solve_increasing
+
+# --------------------------------------------------------------------------------------------
+# Inner solve: κ_F(n) of a structured layer, Σ_j s_j/(s_j + κ_F) = n.
+# --------------------------------------------------------------------------------------------
+
+
+def _feature_log_equation(x, spectrum, n, deficit, use_n):
+    """Increasing residual in x = log κ_F and its slope.
+
+    With a_j = s_j/(s_j+κ) and b_j = κ/(s_j+κ): either ``log n − log Σa`` (well conditioned
+    when n is small, κ large) or ``log Σb − log(N_F − n)`` (when n is close to the width). Both
+    have slope ``Σab / Σa`` resp. ``Σab / Σb`` > 0.
+    """
+    kappa = jnp.exp(x)
+    t = 1.0 / (spectrum + kappa)
+    a = spectrum * t
+    b = kappa * t
+    sum_a = jnp.sum(a)
+    sum_b = jnp.sum(b)
+    c = jnp.sum(a * b)
+    g = jnp.where(use_n, jnp.log(n) - jnp.log(sum_a), jnp.log(sum_b) - jnp.log(deficit))
+    dg = jnp.where(use_n, c / sum_a, c / sum_b)
+    return g, dg
+
+
+def _feature_residual(kappa, spectrum, n, deficit):
+    """Tr[Σ_F(Σ_F + κ)⁻¹] − n; ∂/∂κ = −Σ s/(s+κ)². Defined at κ = 0 (s > 0)."""
+    del deficit
+    return jnp.sum(spectrum / (spectrum + kappa)) - n
+
+
+@jax.custom_jvp
+def feature_kappa(spectrum, n, deficit):
+    """κ_F(n) for a column spectrum ``s > 0`` with ``0 < n``, ``deficit = len(s) − n >= 0``."""
+    dtype = spectrum.dtype
+    eps = jnp.finfo(dtype).eps
+    binding = deficit <= 0
+    n_safe = jnp.where(n > 0, n, 1.0)
+    d_safe = jnp.where(binding, 1.0, deficit)
+    # Σ s/(s+κ) = n lies between N_F s_min/(s_min+κ) and N_F s_max/(s_max+κ), so
+    # κ ∈ [s_min d/n, s_max d/n].
+    log_ratio = jnp.log(d_safe) - jnp.log(n_safe)
+    lo = jnp.log(jnp.min(spectrum)) + log_ratio
+    hi = jnp.log(jnp.max(spectrum)) + log_ratio
+    use_n = n_safe < d_safe
+    x, _, _ = solve_increasing(
+        _feature_log_equation,
+        lo,
+        hi,
+        0.5 * (lo + hi),
+        (spectrum, n_safe, d_safe, use_n),
+        g_tol=8.0 * eps,
+    )
+    return jnp.where(binding, jnp.zeros_like(x), jnp.exp(x))
+
+
+@feature_kappa.defjvp
+def _feature_kappa_jvp(primals, tangents):
+    # κ_F solves r(κ, s, n) = Σ s/(s+κ) − n = 0 with ∂r/∂κ = −Σ s/(s+κ)² < 0, hence
+    # dκ_F = −(∂r/∂θ · dθ)/(∂r/∂κ) (THEORY §5.5). κ_F is recomputed through `feature_kappa`
+    # so that this rule can itself be differentiated (second order).
+    spectrum, n, deficit = primals
+    kappa = feature_kappa(spectrum, n, deficit)
+    d_r = -jnp.sum(spectrum / (spectrum + kappa) ** 2)
+    return kappa, implicit_tangent(_feature_residual, kappa, d_r, primals, tangents)
+
+
+# --------------------------------------------------------------------------------------------
+# Per-point pieces shared by the solver, the implicit tangent and the error formulas.
+# --------------------------------------------------------------------------------------------
+
+
+def eig_fractions(eigvals, kappa):
+    """r = e/(e+κ), s = κ/(e+κ), both 0 for e = 0 (null space)."""
+    positive = eigvals > 0
+    denom = jnp.where(positive, eigvals + kappa, 1.0)
+    return jnp.where(positive, eigvals / denom, 0.0), jnp.where(positive, kappa / denom, 0.0)
+
+
+def deficit_from_base(gap_to_base, stable_drop, direct):
+    """Value ``gap_to_base + stable_drop`` (no cancellation), derivative of ``direct``."""
+    return lax.stop_gradient(gap_to_base + stable_drop) + (direct - lax.stop_gradient(direct))
+
+
+class Layers:
+    """Per-layer factors at one κ₂ (plain container, built inside traced code)."""
+
+    def __init__(self, log_b, b, c, num, den):
+        self.log_b = log_b  # log B_ℓ
+        self.b = b  # B_ℓ = v_ℓ n κ_F
+        self.c = c  # C_ℓ = B_ℓ · dlogS_ℓ (finite at a binding width)
+        self.num = num  # dlogS_ℓ = num_ℓ / den_ℓ
+        self.den = den
+
+
+def layer_terms(layout, n, drop, base, widths, fvars, spectra):
+    """B_ℓ, C_ℓ and dlogS_ℓ = num/den for each layer at n = n₁(κ₂).
+
+    ``drop`` = n₁(κ₀) − n₁(κ₂) (stable, ≥ 0) and ``base`` = n₁(κ₀) give the deficits.
+    """
+    log_b, b, c, num, den = [], [], [], [], []
+    it = iter(spectra)
+    for ell, structured in enumerate(layout):
+        v = fvars[ell]
+        if structured:
+            spectrum = next(it)
+            width = jnp.asarray(spectrum.shape[0], n.dtype)
+            d = deficit_from_base(width - base, drop, width - n)
+            kappa_f = feature_kappa(spectrum, n, d)
+            t = 1.0 / (spectrum + kappa_f)
+            a = spectrum * t
+            n2f = jnp.sum(a * a)
+            q = jnp.sum(spectrum * t * t)  # Σ s/(s+κ_F)²; n − n₂F = κ_F q
+            safe_kf = jnp.where(kappa_f > 0, kappa_f, 1.0)
+            log_b.append(jnp.log(v) + jnp.log(n) + jnp.log(safe_kf))
+            b.append(v * n * kappa_f)
+            c.append(v * n * n2f / q)
+            num.append(n2f)
+            den.append(kappa_f * q)
+        else:
+            width = widths[ell]
+            d = deficit_from_base(width - base, drop, width - n)
+            safe_d = jnp.where(d > 0, d, 1.0)
+            log_b.append(jnp.log(v) + jnp.log(safe_d))
+            b.append(v * d)
+            c.append(v * n)
+            num.append(n)
+            den.append(d)
+    return Layers(log_b, b, c, num, den)
+
+
+def prod(xs, one):
+    out = one
+    for x in xs:
+        out = out * x
+    return out
+
+
+def prod_except(xs, skip, one):
+    return prod([x for k, x in enumerate(xs) if k != skip], one)
+
+
+def point_terms(layout, kappa2, kappa0, base, eigvals, num_samples, widths, fvars, spectra):
+    """Everything at one κ₂ that the equation and the errors need (differentiable)."""
+    r, s = eig_fractions(eigvals, kappa2)
+    n = jnp.sum(r)
+    nmn2 = jnp.sum(r * s)  # n − n₂ = Σ κe/(e+κ)², term by term
+    r0, _ = eig_fractions(eigvals, kappa0)
+    positive = eigvals > 0
+    inv = jnp.where(positive, 1.0 / jnp.where(positive, eigvals + kappa2, 1.0), 0.0)
+    drop = jnp.maximum(kappa2 - kappa0, 0.0) * jnp.sum(r0 * inv)
+    drop = lax.stop_gradient(drop)
+    base_s = lax.stop_gradient(base)
+    def_p = deficit_from_base(num_samples - base_s, drop, num_samples - n)
+    layers = layer_terms(layout, n, drop, base_s, widths, fvars, spectra)
+    return r, s, n, nmn2, def_p, layers
+
+
+def _ridgeless_log_equation(u, eigvals, m):
+    """log m − log n₁(e^u), increasing in u = log κ, with slope (n₁ − n₂)/n₁."""
+    r, s = eig_fractions(eigvals, jnp.exp(u))
+    n = jnp.sum(r)
+    return jnp.log(m) - jnp.log(n), jnp.sum(r * s) / n
+
+
+def ridgeless_root(eigvals, m):
+    """κ₀ with n₁(κ₀) = m when rank Σ > m, else 0 (value only; not differentiated).
+
+    Bracket: n₁(κ) ≤ TrΣ/κ and n₁(κ) ≥ rank·e_min/(e_min + κ), so
+    κ₀ ∈ [e_min (rank − m)/m, TrΣ/m].
+    """
+    dtype = eigvals.dtype
+    eps = jnp.finfo(dtype).eps
+    positive = eigvals > 0
+    rank = jnp.sum(positive).astype(dtype)
+    over = rank > m
+    m_safe = jnp.where(over, m, 0.5 * rank)
+    e_min = jnp.min(jnp.where(positive, eigvals, jnp.inf))
+    lo = jnp.log(e_min) + jnp.log(rank - m_safe) - jnp.log(m_safe)
+    hi = jnp.log(jnp.sum(eigvals)) - jnp.log(m_safe)
+    u, _, _ = solve_increasing(
+        _ridgeless_log_equation, lo, hi, 0.5 * (lo + hi), (eigvals, m_safe), g_tol=8.0 * eps
+    )
+    return jnp.where(over, jnp.exp(u), jnp.zeros_like(u))
+
+
+# --------------------------------------------------------------------------------------------
+# The master equation and κ₂.
+# --------------------------------------------------------------------------------------------
+
+
+def _log_master(u, eigvals, num_samples, ridge, widths, fvars, spectra, kappa0, base, *, layout):
+    """log h(κ₂) − log λ in u = log κ₂, and its slope (THEORY §3.2, ≥ 1)."""
+    kappa2 = jnp.exp(u)
+    r, s = eig_fractions(eigvals, kappa2)
+    n = jnp.sum(r)
+    nmn2 = jnp.sum(r * s)
+    r0, _ = eig_fractions(eigvals, kappa0)
+    positive = eigvals > 0
+    inv = jnp.where(positive, 1.0 / jnp.where(positive, eigvals + kappa2, 1.0), 0.0)
+    safe_k0 = jnp.where(kappa0 > 0, kappa0, 1.0)
+    gap = jnp.where(kappa0 > 0, safe_k0 * jnp.expm1(u - jnp.log(safe_k0)), kappa2)
+    drop = jnp.maximum(gap, 0.0) * jnp.sum(r0 * inv)
+    def_p = (num_samples - base) + drop
+    layers = layer_terms(layout, n, drop, base, widths, fvars, spectra)
+    g = u + jnp.log(def_p) - jnp.log(num_samples) + sum(layers.log_b) - jnp.log(ridge)
+    sum_dlogs = sum(nu / de for nu, de in zip(layers.num, layers.den, strict=True))
+    dg = 1.0 + nmn2 / def_p + (nmn2 / n) * sum_dlogs
+    # A deficit that rounds to 0 right at the lower bracket gives −inf: keep the iteration finite.
+    big = jnp.asarray(jnp.finfo(u.dtype).max, u.dtype) ** 0.25
+    g = jnp.where(jnp.isnan(g), -big, jnp.clip(g, -big, big))
+    dg = jnp.where(jnp.isfinite(dg) & (dg > 0), dg, big)
+    return g, dg
+
+
+def _h_residual_and_slope(
+    kappa2, eigvals, num_samples, ridge, widths, fvars, spectra, kappa0, base, *, layout
+):
+    """(h(κ₂) − λ, ∂h/∂κ₂), product form (valid at λ = 0 too), from one set of layer terms."""
+    _, _, n, nmn2, def_p, layers = point_terms(
+        layout, kappa2, kappa0, base, eigvals, num_samples, widths, fvars, spectra
+    )
+    one = jnp.ones_like(kappa2)
+    value = kappa2 * (def_p / num_samples) * prod(layers.b, one) - ridge
+    return value, h_prime(kappa2, n, nmn2, def_p, num_samples, layers)
+
+
+def h_prime(kappa2, n, nmn2, def_p, num_samples, layers):
+    """∂h/∂κ₂ = AΠB + (n−n₂)/P·ΠB + A(n−n₂)/n·Σ_ℓ C_ℓ Π_{k≠ℓ} B_k, all terms ≥ 0."""
+    one = jnp.ones_like(kappa2)
+    a = def_p / num_samples
+    pb = prod(layers.b, one)
+    cross = sum(c * prod_except(layers.b, ell, one) for ell, c in enumerate(layers.c))
+    return a * pb + nmn2 / num_samples * pb + a * nmn2 / n * cross
+
+
+def _solve_kappa2(layout, eigvals, num_samples, ridge, widths, fvars, spectra, kappa0, base):
+    dtype = eigvals.dtype
+    eps = jnp.finfo(dtype).eps
+    tiny = jnp.finfo(dtype).tiny
+    positive_ridge = ridge > 0
+    lam = jnp.where(positive_ridge, ridge, 1.0)
+    fn = functools.partial(_log_master, layout=layout)
+    args = (eigvals, num_samples, lam, widths, fvars, spectra, kappa0, base)
+    # Lower bound: h ≤ κ₂ Π v_ℓ S_ℓ (S = N for isotropic, Σs structured) and κ₂ > κ₀.
+    # Upper bound: for κ₂ ≥ 2 TrΣ/m, n ≤ m/2, so 1 − n/P ≥ ½, N − n ≥ N/2 and
+    # n κ_F(n) ≥ s_min (N_F − n) ≥ s_min N_F/2; hence h ≥ κ₂ ½ Π v_ℓ S′_ℓ/2 with S′ = N or
+    # s_min N_F, and h(κ_hi) ≥ λ at κ_hi = max(2 TrΣ/m, 2λ Π 2/(v_ℓ S′_ℓ)).
+    it = iter(spectra)
+    log_vs, log_vs_low = [], []
+    for ell, structured in enumerate(layout):
+        if structured:
+            spectrum = next(it)
+            size = jnp.sum(spectrum)
+            size_low = jnp.min(spectrum) * spectrum.shape[0]
+        else:
+            size = size_low = widths[ell]
+        log_vs.append(jnp.log(fvars[ell]) + jnp.log(size))
+        log_vs_low.append(jnp.log(fvars[ell]) + jnp.log(size_low) - jnp.log(2.0))
+    lo = jnp.maximum(jnp.log(lam) - sum(log_vs), jnp.log(jnp.maximum(kappa0, tiny)))
+    trace = jnp.sum(eigvals)
+    sizes = (
+        [num_samples]
+        + [jnp.asarray(next_spec.shape[0], dtype) for next_spec in spectra]
+        + [widths[ell] for ell, st in enumerate(layout) if not st]
+    )
+    m = jnp.min(jnp.stack(sizes))
+    log_hi_a = jnp.log(2.0 * trace) - jnp.log(m)
+    log_hi_b = jnp.log(2.0 * lam) - sum(log_vs_low)
+    hi = jnp.maximum(jnp.maximum(log_hi_a, log_hi_b), lo + 1e-3)
+    u, _, _ = solve_increasing(
+        fn, lo, hi, 0.5 * (lo + hi), args, g_tol=8.0 * (1 + len(layout)) * eps
+    )
+    return jnp.where(positive_ridge, jnp.exp(u), kappa0)
+
+
+@functools.partial(jax.custom_jvp, nondiff_argnums=(0,))
+def kappa2_root(layout, eigvals, num_samples, ridge, widths, fvars, spectra, kappa0, base):
+    """κ₂ of the master equation (κ₀ and base enter only through stop_gradient values)."""
+    return _solve_kappa2(layout, eigvals, num_samples, ridge, widths, fvars, spectra, kappa0, base)
+
+
+@kappa2_root.defjvp
+def _kappa2_root_jvp(layout, primals, tangents):
+    # κ₂ solves R = h(κ₂; θ) − λ = 0, θ = (e, P, λ, N_ℓ, v_ℓ, s^{(ℓ)}). By the implicit function
+    # theorem dκ₂ = −(∂R/∂θ·dθ)/h′(κ₂), with h′ the sum of non-negative terms of `h_prime`
+    # (finite at λ = 0 on both the width- and the data-bound branch; 0 only at the
+    # interpolation threshold, where the tangent is set to 0). κ₂ is recomputed through
+    # `kappa2_root` so that this rule can be differentiated again. One forward-mode pass gives
+    # the residual's θ-derivative at fixed κ₂ and, as its primal output, h′ (so the layer terms,
+    # including any inner κ_F solve, are evaluated once).
+    kappa2 = kappa2_root(layout, *primals)
+    fn = functools.partial(_h_residual_and_slope, layout=layout)
+    (_, hp), (d_r, _) = jax.jvp(lambda *a: fn(kappa2, *a), primals, tangents)
+    ok = hp > 0
+    safe = jnp.where(ok, hp, 1.0)
+    return kappa2, jnp.where(ok, -d_r / safe, 0.0)

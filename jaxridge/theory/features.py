@@ -1,0 +1,386 @@
+"""Deterministic equivalents of linear random-feature (LRF) models, shallow and deep.
+
+Data ``x ~ N(0, Σ)`` in ℝ^D, labels ``y = w̄ᵀx + ε``. Fixed random weights ``F = F₁⋯F_L`` with
+``F_ℓ ∈ ℝ^{N_{ℓ−1}×N_ℓ}`` (``N₀ = D``), entries ``(F_ℓ)_{ij} = √(v_ℓ s^{(ℓ)}_j) g_ij``. Ridge in
+feature space, ``â = argmin (1/P)‖y − XFa‖² + λ‖a‖²``, effective weights ``ŵ = Fâ``. Averaged over
+X, ε and F the risk is set by two renormalised ridges solving (THEORY §3.2)
+
+    λ = κ₂ · (1 − n/P) · Π_ℓ v_ℓ n κ_{F,ℓ}(n),      n = Tr[Σ(Σ+κ₂)⁻¹],
+    κ₁ = λ/(1 − n/P) = κ₂ Π_ℓ v_ℓ n κ_{F,ℓ}(n),
+
+where ``κ_{F,ℓ}(n)`` solves ``Tr[Σ_{F,ℓ}(Σ_{F,ℓ} + κ_F)⁻¹] = n`` (``(N_ℓ − n)/n`` for an isotropic
+layer). The errors and the fine-grained decomposition follow THEORY §3.3.
+
+Names in the API and the paper's symbols:
+
+===================  ========  ===============================================================
+argument / field     symbol    meaning
+===================  ========  ===============================================================
+``eigvals``          e_k       data covariance spectrum (Σ = diag(e)), length D
+``target_weights``   w̄_k       target weights in the eigenbasis of Σ
+``num_features``     N         width (number of random features), a float
+``widths``           N_ℓ       widths of the L layers of a deep model
+``num_samples``      P         number of training samples, a float
+``ridge``            λ         ridge, ``>= 0``
+``noise_var``        σ_ε²      label-noise variance
+``feature_var(s)``   v, v_ℓ    entry variance of the random weights (default 1/D)
+``feature_eigvals``  s, s^(ℓ)  column spectrum diag(Σ_F) of the weights (default all ones)
+``kappa1``           κ₁        data-side renormalised ridge λ/(1 − n/P)
+``kappa2``           κ₂        feature-side renormalised ridge
+``df1, df2``         n₁, n₂    Tr[Σ(Σ+κ₂)⁻¹], Tr[Σ²(Σ+κ₂)⁻²] (unnormalised)
+``tau``              τ         1/χ, χ = d log κ₁/d log κ₂ = 1 + (n₁−n₂)/n₁ Σ_ℓ dlogS_ℓ
+``gamma1, gamma2``   γ₁, γ₂    [n₁ − (n₁−n₂)τ]/P and n₂/P
+``bias``             Bias²     κ₂² w̄ᵀΣ(Σ+κ₂)⁻²w̄
+``var_x``            Var_X     variance over the data X (noise-free)
+``var_f``            Var_F     variance over the features F: (1−τ) κ₂ w̄ᵀΣ²(Σ+κ₂)⁻²w̄
+``var_xf``           Var_XF    X–F interaction (noise-free)
+``var_xnoise``       Var_Xε    label-noise variance surviving the F-average
+``var_xfnoise``      Var_XFε   remaining label-noise variance
+``test``             E_g       excess test error, the sum of the six terms above
+``test_out``         E_out     E_g + σ_ε²
+``train``            E_tr      (1 − n₁/P)² E_out
+===================  ========  ===============================================================
+
+Conventions:
+
+* ``feature_eigvals`` fixes the width: a structured layer has ``N = len(feature_eigvals)``
+  (entries must be > 0). Then ``num_features`` may be ``None``; if given it must equal that
+  length. Without ``feature_eigvals`` the layer is isotropic and ``num_features`` is a traced,
+  differentiable float.
+* ``feature_var`` defaults to ``1/D`` in every layer, as in the paper's theory. The
+  normalisation ``v_ℓ = 1/N_{ℓ−1}`` of the authors' deep simulations is obtained by passing
+  ``feature_vars = 1/[D, N₁, …, N_{L−1}]`` explicitly.
+* At ``λ = 0`` the solution is the limit λ → 0⁺: κ₂ = κ₀ with ``n₁(κ₀) = min(P, N_ℓ)`` when that
+  is below rank Σ (else κ₀ = 0). When a width binds, τ = 0 exactly (THEORY §5.4). At an
+  interpolation threshold (the binding width equals P) the errors are ``+inf``, never NaN.
+* Eigenvalues exactly 0 form a null space of Σ (at least one must be positive).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+from jaxtyping import Array, ArrayLike, Float
+
+from .._validate import as_float, check, check_scalar, check_vector, common_dtype
+from ._features_solve import kappa2_root, point_terms, prod, ridgeless_root
+
+__all__ = ["RFRisk", "deep_rf_risk", "rf_risk"]
+
+
+class RFRisk(eqx.Module):
+    """Deterministic-equivalent quantities of a (deep) linear random-feature model at one point.
+
+    Every field is a scalar array (a batch under ``vmap``); symbols in the module docstring.
+    ``bias + var_x + var_f + var_xf + var_xnoise + var_xfnoise == test``, each term ``>= 0``.
+    """
+
+    kappa1: Array
+    kappa2: Array
+    tau: Array
+    gamma1: Array
+    gamma2: Array
+    df1: Array
+    df2: Array
+    bias: Array
+    var_x: Array
+    var_f: Array
+    var_xf: Array
+    var_xnoise: Array
+    var_xfnoise: Array
+    test: Array
+    test_out: Array
+    train: Array
+
+
+def _amplified(numerator, denominator):
+    """numerator/denominator, +inf where the denominator is 0 (0 where the numerator is 0)."""
+    ok = denominator > 0
+    safe = jnp.where(ok, denominator, 1.0)
+    return jnp.where(ok, numerator / safe, jnp.where(numerator > 0, jnp.inf, 0.0))
+
+
+@functools.partial(jax.jit, static_argnums=0)
+def _risk(layout, eigvals, target_weights, num_samples, ridge, noise_var, widths, fvars, spectra):
+    """All outputs at one point; arguments already validated and in one dtype."""
+    # Ridgeless root κ₀ (n₁(κ₀) = m = min(P, N_ℓ)) and base = n₁(κ₀) = min(m, rank Σ): they
+    # bracket the root and make the deficits P − n, N_ℓ − n cancellation-free. Only their
+    # values are used (derivatives come from the direct forms), hence stop_gradient.
+    # (For a structured layer widths[ℓ] equals len(s^{(ℓ)}), checked by the caller; using it
+    # here keeps that check attached to the computation under jit.)
+    sizes = [num_samples] + [widths[ell] for ell in range(len(layout))]
+    m = jax.lax.stop_gradient(jnp.min(jnp.stack(sizes)))
+    rank = jnp.sum(eigvals > 0).astype(eigvals.dtype)
+    e_sg = jax.lax.stop_gradient(eigvals)
+    kappa0 = ridgeless_root(e_sg, m)
+    base = jnp.minimum(m, rank)
+
+    kappa2 = kappa2_root(layout, eigvals, num_samples, ridge, widths, fvars, spectra, kappa0, base)
+    r, s, n, nmn2, def_p, layers = point_terms(
+        layout, kappa2, kappa0, base, eigvals, num_samples, widths, fvars, spectra
+    )
+    one = jnp.ones_like(kappa2)
+    df2 = n - nmn2
+    kappa1 = kappa2 * prod(layers.b, one)
+    # τ = 1/(1 + c Σ num_ℓ/den_ℓ), c = (n − n₂)/n, written over the common denominator Π den_ℓ
+    # so that a binding width (den_ℓ = 0) gives τ = 0 exactly and smooth derivatives elsewhere.
+    pden = prod(layers.den, one)
+    cross = sum(
+        nu * prod([d for k, d in enumerate(layers.den) if k != ell], one)
+        for ell, nu in enumerate(layers.num)
+    )
+    c_cross = (nmn2 / n) * cross
+    total = pden + c_cross
+    ok_t = total > 0
+    safe_total = jnp.where(ok_t, total, 1.0)
+    tau = jnp.where(ok_t, pden / safe_total, 0.0)
+    one_minus_tau = jnp.where(ok_t, c_cross / safe_total, 1.0)
+
+    gamma2 = df2 / num_samples
+    gamma1 = (n - nmn2 * tau) / num_samples
+    omg2 = (def_p + nmn2) / num_samples  # 1 − γ₂, stable
+    omg1 = (def_p + nmn2 * tau) / num_samples  # 1 − γ₁, stable (THEORY §3.3)
+
+    w2e = target_weights**2 * eigvals
+    bias = jnp.sum(w2e * s * s)  # κ₂² tf₁′
+    k2tf2 = jnp.sum(w2e * r * s)  # κ₂ tf₂
+    var_f = one_minus_tau * k2tf2
+    var_x = _amplified(bias * gamma2, omg2)
+    var_xnoise = _amplified(noise_var * gamma2, omg2)
+    # γ₁/(1−γ₁) − γ₂/(1−γ₂) = (γ₁ − γ₂)/((1−γ₁)(1−γ₂)), γ₁ − γ₂ = (n − n₂)(1 − τ)/P ≥ 0.
+    g12_num = nmn2 * one_minus_tau / num_samples
+    g12_den = omg1 * omg2
+    var_xf = _amplified(bias * g12_num, g12_den) + _amplified(var_f * gamma1, omg1)
+    var_xfnoise = _amplified(noise_var * g12_num, g12_den)
+    test = bias + var_x + var_f + var_xf + var_xnoise + var_xfnoise
+    test_out = test + noise_var
+    a = def_p / num_samples
+    nonzero = a > 0
+    train = jnp.where(nonzero, jnp.where(nonzero, a, 0.0) ** 2 * test_out, 0.0)
+    return RFRisk(
+        kappa1=kappa1,
+        kappa2=kappa2,
+        tau=tau,
+        gamma1=gamma1,
+        gamma2=gamma2,
+        df1=n,
+        df2=df2,
+        bias=bias,
+        var_x=var_x,
+        var_f=var_f,
+        var_xf=var_xf,
+        var_xnoise=var_xnoise,
+        var_xfnoise=var_xfnoise,
+        test=test,
+        test_out=test_out,
+        train=train,
+    )
+
+
+def _prepare_common(eigvals, target_weights, num_samples, ridge, noise_var, dtype):
+    eigvals = check_vector(as_float(eigvals, dtype), "eigvals", nonnegative=True)
+    eigvals = check(eigvals, ~jnp.any(eigvals > 0), "eigvals", "must have a positive entry")
+    target_weights = check_vector(
+        as_float(target_weights, dtype), "target_weights", length=eigvals.shape[0]
+    )
+    num_samples = check_scalar(as_float(num_samples, dtype), "num_samples", positive=True)
+    ridge = check_scalar(as_float(ridge, dtype), "ridge", nonnegative=True)
+    noise_var = check_scalar(as_float(noise_var, dtype), "noise_var", nonnegative=True)
+    return eigvals, target_weights, num_samples, ridge, noise_var
+
+
+def _check_spectrum(spectrum, name, dtype):
+    spectrum = check_vector(as_float(spectrum, dtype), name)
+    return check(spectrum, spectrum <= 0, name, "must be > 0 (got a non-positive entry)")
+
+
+def rf_risk(
+    eigvals: Float[ArrayLike, " d"],
+    target_weights: Float[ArrayLike, " d"],
+    num_features: ArrayLike | None,
+    num_samples: ArrayLike,
+    ridge: ArrayLike,
+    noise_var: ArrayLike = 0.0,
+    feature_var: ArrayLike | None = None,
+    feature_eigvals: Float[ArrayLike, " n"] | None = None,
+) -> RFRisk:
+    """Test, train and fine-grained bias–variance errors of linear random features.
+
+    Solves the master equation ``λ = κ₂(1 − n/P) v n κ_F(n)`` (THEORY §3.2) by safeguarded Newton
+    in ``log κ₂`` and evaluates THEORY §3.3. Differentiable in every float argument by the
+    implicit function theorem (forward, reverse, higher order); jit- and vmap-able.
+
+    Args:
+        eigvals: data eigenvalues ``e_k >= 0``, shape ``(D,)``.
+        target_weights: ``w̄_k``, shape ``(D,)``.
+        num_features: width ``N > 0`` (a float). With ``feature_eigvals`` it may be ``None``
+            and otherwise must equal ``len(feature_eigvals)``.
+        num_samples: ``P > 0``.
+        ridge: ``λ >= 0`` (``0`` gives the ridgeless limit).
+        noise_var: ``σ_ε² >= 0``.
+        feature_var: entry variance ``v > 0`` of F (default ``1/D``).
+        feature_eigvals: column spectrum ``s > 0`` of F, shape ``(N,)`` (default isotropic).
+
+    Returns:
+        An :class:`RFRisk`.
+
+    Example:
+        >>> import jax, jax.numpy as jnp
+        >>> from jaxridge import spectra, theory
+        >>> e, w = spectra.power_law(1000, alpha=1.5, r=0.6)
+        >>> out = theory.rf_risk(e, w, 500.0, 700.0, 1e-2, noise_var=0.04)
+        >>> widths = jnp.geomspace(100.0, 5000.0, 8)
+        >>> curve = jax.vmap(theory.rf_risk, (None, None, 0, None, None))(e, w, widths, 700.0, 1e-2)
+        >>> curve.test.shape
+        (8,)
+    """
+    spectra_ = None if feature_eigvals is None else [feature_eigvals]
+    if feature_eigvals is not None:
+        if jnp.ndim(feature_eigvals) != 1:
+            raise ValueError(
+                "jaxridge: argument `feature_eigvals` must be a 1-D array, got shape "
+                f"{jnp.shape(feature_eigvals)}"
+            )
+        if num_features is None:
+            num_features = float(jnp.shape(feature_eigvals)[0])
+    elif num_features is None:
+        raise ValueError(
+            "jaxridge: argument `num_features` is required when `feature_eigvals` is None"
+        )
+    if jnp.ndim(num_features) != 0:
+        raise ValueError(
+            f"jaxridge: argument `num_features` must be a scalar, got shape "
+            f"{jnp.shape(num_features)}; use jax.vmap to evaluate a grid"
+        )
+    fv = None if feature_var is None else jnp.reshape(jnp.asarray(feature_var), (1,))
+    if feature_var is not None and jnp.ndim(feature_var) != 0:
+        raise ValueError("jaxridge: argument `feature_var` must be a scalar")
+    return _deep(
+        eigvals,
+        target_weights,
+        jnp.reshape(jnp.asarray(num_features), (1,)),
+        num_samples,
+        ridge,
+        noise_var,
+        fv,
+        spectra_,
+        names=("num_features", "feature_var", "feature_eigvals"),
+    )
+
+
+def deep_rf_risk(
+    eigvals: Float[ArrayLike, " d"],
+    target_weights: Float[ArrayLike, " d"],
+    widths: Float[ArrayLike, " L"],
+    num_samples: ArrayLike,
+    ridge: ArrayLike,
+    noise_var: ArrayLike = 0.0,
+    feature_vars: Float[ArrayLike, " L"] | None = None,
+    feature_eigvals: Sequence[Float[ArrayLike, " n"] | None] | None = None,
+) -> RFRisk:
+    """Errors of a deep linear random-feature model ``F = F₁⋯F_L`` (THEORY §3.2–3.3).
+
+    The master equation gains one factor ``v_ℓ n κ_{F,ℓ}(n)`` per layer (the S-transform of
+    each ``F_ℓF_ℓᵀ``); the error formulas are those of :func:`rf_risk` with
+    ``χ = 1 + ((n₁−n₂)/n₁) Σ_ℓ dlogS_ℓ``.
+
+    Args:
+        eigvals: data eigenvalues ``e_k >= 0``, shape ``(D,)``.
+        target_weights: ``w̄_k``, shape ``(D,)``.
+        widths: ``N_ℓ > 0``, shape ``(L,)`` (traced floats). For a structured layer the entry
+            must equal ``len(feature_eigvals[ℓ])``.
+        num_samples: ``P > 0``.
+        ridge: ``λ >= 0``.
+        noise_var: ``σ_ε² >= 0``.
+        feature_vars: ``v_ℓ > 0``, shape ``(L,)``; default ``1/D`` for every layer (the paper's
+            theory). The simulation normalisation ``v_ℓ = 1/N_{ℓ−1}`` must be passed explicitly.
+        feature_eigvals: ``None`` (all isotropic) or a length-``L`` sequence whose entries are
+            ``None`` (isotropic layer) or a column spectrum ``s^{(ℓ)} > 0``.
+
+    Returns:
+        An :class:`RFRisk`.
+
+    Example:
+        >>> import jax.numpy as jnp
+        >>> from jaxridge import spectra, theory
+        >>> e, w = spectra.power_law(1000, alpha=1.5, r=0.6)
+        >>> out = theory.deep_rf_risk(e, w, jnp.array([800.0, 600.0]), 400.0, 1e-3)
+    """
+    return _deep(
+        eigvals,
+        target_weights,
+        widths,
+        num_samples,
+        ridge,
+        noise_var,
+        feature_vars,
+        feature_eigvals,
+        names=("widths", "feature_vars", "feature_eigvals"),
+    )
+
+
+def _deep(eigvals, target_weights, widths, num_samples, ridge, noise_var, fvars, spectra, *, names):
+    w_name, v_name, s_name = names
+    if jnp.ndim(widths) != 1 or jnp.shape(widths)[0] < 1:
+        raise ValueError(
+            f"jaxridge: argument `{w_name}` must be a non-empty 1-D array, got shape "
+            f"{jnp.shape(widths)}"
+        )
+    num_layers = jnp.shape(widths)[0]
+    if spectra is None:
+        spectra = [None] * num_layers
+    spectra = list(spectra)
+    if len(spectra) != num_layers:
+        raise ValueError(
+            f"jaxridge: argument `{s_name}` must have one entry per layer ({num_layers}), "
+            f"got {len(spectra)}"
+        )
+    layout = tuple(sp is not None for sp in spectra)
+    present = [sp for sp in spectra if sp is not None]
+    dtype = common_dtype(
+        eigvals,
+        target_weights,
+        widths,
+        num_samples,
+        ridge,
+        noise_var,
+        *([] if fvars is None else [fvars]),
+        *present,
+    )
+    eigvals, target_weights, num_samples, ridge, noise_var = _prepare_common(
+        eigvals, target_weights, num_samples, ridge, noise_var, dtype
+    )
+    widths = check_vector(as_float(widths, dtype), w_name)
+    widths = check(widths, widths <= 0, w_name, "must be > 0")
+    checked = []
+    for ell, sp in enumerate(spectra):
+        if sp is None:
+            continue
+        name = s_name if num_layers == 1 and w_name == "num_features" else f"{s_name}[{ell}]"
+        sp = _check_spectrum(sp, name, dtype)
+        if w_name == "num_features":
+            message = f"must equal len({name}) = {sp.shape[0]} (or be None)"
+        else:
+            message = f"entry {ell} must equal len({name}) = {sp.shape[0]}"
+        widths = check(widths, widths[ell] != sp.shape[0], w_name, message)
+        checked.append(sp)
+    if fvars is None:
+        fvars = jnp.full((num_layers,), 1.0 / eigvals.shape[0], dtype)
+    else:
+        fvars = check_vector(as_float(fvars, dtype), v_name, length=num_layers)
+        fvars = check(fvars, fvars <= 0, v_name, "must be > 0")
+    return _risk(
+        layout,
+        eigvals,
+        target_weights,
+        num_samples,
+        ridge,
+        noise_var,
+        widths,
+        fvars,
+        tuple(checked),
+    )

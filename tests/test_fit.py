@@ -1,0 +1,307 @@
+"""Tests for jaxridge.fit: learning-curve fits through the solvers and the power-law baseline.
+
+References: exact theory curves (recovery of known parameters), Monte-Carlo curves simulated
+here in NumPy (X = Z·diag(√e), y = Xw̄ + σξ, ridge solve, exact E_g = Σ e_k(ŵ_k − w̄_k)²), NumPy
+closed-form least squares and SciPy ``least_squares`` for the power-law baseline.
+"""
+
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+import scipy.optimize
+from jax.test_util import check_grads
+
+from jaxridge import fit, spectra, theory
+from tests.helpers import DTYPE, X64, assert_allclose, tol
+
+N = 300  # spectrum truncation used by the default fits (one compiled kernel for all of them)
+PS = np.unique(np.geomspace(10, 250, 14).astype(int)).astype(float)
+RIDGE = 1e-3
+FAST = dict(steps=40, refine_steps=25, num_restarts=2)
+
+
+def _theory_curve(alpha, r, noise_var, ps=PS, n=N, ridge=RIDGE, amplitude=1.0):
+    e, w = spectra.power_law(n, alpha, r, dtype=DTYPE)
+    w = w * math.sqrt(amplitude)
+    ridge = jnp.broadcast_to(jnp.asarray(ridge, DTYPE), (len(ps),))
+    return jax.vmap(lambda p, lam: theory.ridge_risk(e, w, p, lam, noise_var).test)(
+        jnp.asarray(ps, DTYPE), ridge
+    )
+
+
+def _rel(a, b):
+    return abs(float(a) / b - 1.0)
+
+
+@pytest.mark.parametrize("truth", [(1.5, 0.4, 0.01), (2.2, 0.8, 0.05)])
+def test_recovers_exact_theory_curve(truth):
+    alpha, r, s2 = truth
+    errors = _theory_curve(alpha, r, s2)
+    count = fit._TRACE_COUNT[0]
+    out = fit.fit_learning_curve(PS, errors, fixed={"num_features": N, "ridge": RIDGE}, **FAST)
+    assert out.names == ("alpha", "r", "noise_var")
+    # float64: the spec's 1e-3 relative (the least-squares optimum is exact; LM reaches it to
+    # ~1e-8). float32: the log-errors carry ~1e-6 noise, amplified by the conditioning.
+    rtol = tol(1e-3, 3e-2)
+    for name, value in zip(out.names, truth, strict=True):
+        assert _rel(out.params[name], value) < rtol, (name, float(out.params[name]), value)
+    assert out.curve.shape == PS.shape and out.curve.dtype == DTYPE
+    assert_allclose(out.curve, errors, rtol=tol(1e-6, 1e-2))
+    assert out.loss_history.shape == (FAST["steps"] + FAST["refine_steps"],)
+    assert out.restart_losses.shape == (FAST["num_restarts"],)
+    assert float(out.loss) <= float(jnp.min(out.loss_history)) + 1e-30
+    # A second fit with new data of the same shapes reuses the compiled kernel.
+    if count > 0:
+        assert fit._TRACE_COUNT[0] == count
+
+
+def _mc_curve(alpha, r, s2, ridge, ps, seeds, rng, n=N):
+    """Monte-Carlo E_g averaged over seeds (independent draws at every P), float64 NumPy."""
+    k = np.arange(1, n + 1.0)
+    e = k**-alpha
+    w = k ** (-(1 + alpha * (2 * r - 1)) / 2)
+    out = []
+    for p in ps.astype(int):
+        X = rng.standard_normal((seeds, p, n)) * np.sqrt(e)
+        y = X @ w + math.sqrt(s2) * rng.standard_normal((seeds, p))
+        gram = X @ np.swapaxes(X, 1, 2) / p  # dual form: (G + λ)⁻¹ y/P, ŵ = Xᵀ(...)
+        dual = np.linalg.solve(gram + ridge * np.eye(p), y[..., None] / p)
+        w_hat = (np.swapaxes(X, 1, 2) @ dual)[..., 0]
+        out.append(np.mean(np.sum(e * (w_hat - w) ** 2, axis=1)))
+    return np.array(out)
+
+
+def test_recovers_monte_carlo_within_stderr():
+    # 24 independent draws per P: the mean E_g has ~5–15 % relative scatter at small P
+    # (THEORY §5.8: targets on a few top modes do not self-average), and the deterministic
+    # equivalent is accurate to O(1/P) there. The Gauss–Newton standard errors are estimated
+    # from exactly this scatter, so truth within 3 standard errors is a 99.7 % statement for
+    # each parameter under the Gaussian approximation (fixed seed: deterministic).
+    truth = {"alpha": 1.5, "r": 0.4, "noise_var": 0.05}
+    rng = np.random.default_rng(12345)
+    errors = _mc_curve(truth["alpha"], truth["r"], truth["noise_var"], RIDGE, PS, 24, rng)
+    out = fit.fit_learning_curve(PS, errors, fixed={"num_features": N, "ridge": RIDGE}, **FAST)
+    for name, value in truth.items():
+        err = abs(float(out.params[name]) - value)
+        se = float(out.stderr[name])
+        assert 0 < se < 0.3 * value, (name, se)  # informative, not vacuous
+        assert err < 3 * se, (name, float(out.params[name]), value, se)
+
+
+@pytest.mark.slow
+def test_joint_grid_over_width_and_ridge(x64):
+    # Per-point truncation N and ridge λ: a (P, N, λ) grid fitted jointly. The reference curve
+    # builds each point's own truncated power law (no masking).
+    ps = np.array([20.0, 60.0, 150.0, 40.0, 120.0, 300.0, 30.0, 90.0, 200.0])
+    ns = np.array([100, 100, 100, 200, 200, 200, 400, 400, 400])
+    lams = np.array([1e-3, 1e-2, 0.0, 1e-3, 1e-2, 0.0, 1e-4, 1e-3, 0.0])
+    truth = (1.7, 0.6, 0.02)
+    errors = []
+    for p, n, lam in zip(ps, ns, lams, strict=True):
+        e, w = spectra.power_law(int(n), truth[0], truth[1], dtype=jnp.float64)
+        errors.append(float(theory.ridge_risk(e, w, p, lam, truth[2]).test))
+    out = fit.fit_learning_curve(
+        ps, np.array(errors), fixed={"num_features": ns, "ridge": lams}, **FAST
+    )
+    for name, value in zip(out.names, truth, strict=True):
+        assert _rel(out.params[name], value) < 1e-3, (name, float(out.params[name]))
+
+
+@pytest.mark.slow
+def test_recovers_amplitude_and_ridge(x64):
+    truth = {"alpha": 1.8, "r": 0.5, "noise_var": 0.02, "amplitude": 3.0, "ridge": 2e-3}
+    errors = _theory_curve(1.8, 0.5, 0.02, ridge=2e-3, amplitude=3.0)
+    out = fit.fit_learning_curve(
+        PS,
+        errors,
+        init={"amplitude": 1.0, "ridge": 1e-2},
+        fixed={"num_features": N},
+        steps=100,
+        refine_steps=60,
+        num_restarts=4,
+    )
+    for name, value in truth.items():
+        assert _rel(out.params[name], value) < 1e-3, (name, float(out.params[name]), value)
+
+
+def test_weights_ignore_a_corrupted_point(x64):
+    errors = np.array(_theory_curve(1.5, 0.4, 0.01))
+    errors[3] *= 5.0
+    weights = np.ones_like(errors)
+    weights[3] = 0.0
+    out = fit.fit_learning_curve(
+        PS, errors, fixed={"num_features": N, "ridge": RIDGE}, weights=weights, **FAST
+    )
+    assert _rel(out.params["alpha"], 1.5) < 1e-3 and _rel(out.params["r"], 0.4) < 1e-3
+
+
+@pytest.mark.parametrize("ridge", [0.0, pytest.param(1e-3, marks=pytest.mark.slow)])
+def test_loss_gradient_finite_on_parameter_box(ridge):
+    # P = N (the ridgeless interpolation threshold), P > N (noiseless: E_g = 0) and P < N.
+    ps = np.array([20.0, 100.0, 150.0])
+    errors = np.array([0.3, 0.5, 0.2])
+    fixed = {"num_features": 100, "ridge": ridge}
+
+    def loss(a, r, s2):
+        return fit.learning_curve_loss(
+            {"alpha": a, "r": r, "noise_var": s2}, ps, errors, fixed=fixed
+        )
+
+    grad = jax.jit(jax.value_and_grad(loss, argnums=(0, 1, 2)))
+    for a in (1.01, 1.5, 8.0):
+        for r in (0.02, 0.5, 3.0):
+            for s2 in (0.0, 1e-6, 50.0):
+                value, g = grad(
+                    jnp.asarray(a, DTYPE), jnp.asarray(r, DTYPE), jnp.asarray(s2, DTYPE)
+                )
+                assert np.isfinite(float(value)), (a, r, s2)
+                assert all(np.isfinite(float(x)) for x in g), (a, r, s2, g)
+
+
+@jax.jit
+def _box_loss(log_a1, r, log_s2):  # α = 1 + e^{log_a1}: log coordinates for small inputs
+    return fit.learning_curve_loss(
+        {"alpha": 1 + jnp.exp(log_a1), "r": r, "noise_var": jnp.exp(log_s2)},
+        np.array([20.0, 60.0, 150.0]),
+        np.array([0.05, 0.02, 0.01]),
+        fixed={"num_features": 100, "ridge": 1e-3},
+    )
+
+
+def test_loss_gradients_check_grads(x64):
+    check_grads(_box_loss, (jnp.log(0.5), 0.4, jnp.log(0.01)), order=1, modes=("fwd", "rev"))
+
+
+@pytest.mark.slow
+def test_loss_gradients_check_grads_second_order(x64):
+    check_grads(_box_loss, (jnp.log(0.5), 0.4, jnp.log(0.01)), order=2, modes=("fwd", "rev"))
+
+
+def test_learning_curve_model_matches_solver():
+    got = fit.learning_curve_model(
+        {"alpha": 1.5, "r": 0.4, "noise_var": 0.01}, PS, fixed={"num_features": N, "ridge": RIDGE}
+    )
+    assert_allclose(got, _theory_curve(1.5, 0.4, 0.01), rtol=tol(1e-12, 1e-5))
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(num_samples=[10.0, -1.0], errors=[1.0, 1.0]), "num_samples"),
+        (dict(num_samples=[10.0, 20.0], errors=[1.0, np.nan]), "errors"),
+        (dict(num_samples=[10.0, 20.0], errors=[1.0]), "errors"),
+        (dict(num_samples=[10.0, 20.0], errors=[1.0, 0.5], init={"beta": 1.0}), "beta"),
+        (
+            dict(num_samples=[10.0, 20.0], errors=[1.0, 0.5], init={"r": 0.5}, fixed={"r": 0.5}),
+            "both",
+        ),
+        (dict(num_samples=[10.0, 20.0], errors=[1.0, 0.5], fixed={"ridge": -1.0}), "ridge"),
+        (
+            dict(num_samples=[10.0, 20.0], errors=[1.0, 0.5], fixed={"ridge": [1.0, 2.0, 3.0]}),
+            "ridge",
+        ),
+        (dict(num_samples=[10.0, 20.0], errors=[1.0, 0.5], num_restarts=0), "num_restarts"),
+        (dict(num_samples=[10.0, 20.0], errors=[1.0, 0.5], model="kernel"), "model"),
+        (dict(num_samples=[10.0, 20.0], errors=[1.0, 0.5], init={"alpha": 0.5}), "alpha"),
+        (
+            dict(num_samples=[10.0, 20.0], errors=[1.0, 0.5], model="random_features"),
+            "num_features",
+        ),
+    ],
+)
+def test_bad_input(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        fit.fit_learning_curve(**kwargs)
+
+
+# --------------------------------------------------------------------------------------------
+# fit_power_law.
+# --------------------------------------------------------------------------------------------
+
+
+def test_fit_power_law_matches_closed_form():
+    rng = np.random.default_rng(0)
+    x = np.geomspace(3.0, 3000.0, 25)
+    y = 2.5 * x**-0.8 * np.exp(0.1 * rng.standard_normal(25))
+    out = fit.fit_power_law(x, y)
+    slope, intercept = np.polyfit(np.log(x), np.log(y), 1)  # NumPy least squares reference
+    assert_allclose(out.exponent, -slope, rtol=tol(1e-10, 1e-4))
+    assert_allclose(out.amplitude, np.exp(intercept), rtol=tol(1e-10, 1e-4))
+    assert float(out.offset) == 0.0
+    assert_allclose(
+        out.loss,
+        np.mean((np.log(y) - np.polyval([slope, intercept], np.log(x))) ** 2),
+        rtol=tol(1e-8, 1e-3),
+    )
+
+
+def test_fit_power_law_offset():
+    x = np.geomspace(1.0, 1e4, 30)
+    y = 3.0 * x**-0.7 + 0.02
+    out = fit.fit_power_law(x, y, offset=True)
+    assert_allclose(
+        [out.amplitude, out.exponent, out.offset], [3.0, 0.7, 0.02], rtol=tol(1e-6, 2e-2)
+    )
+    # Noisy data: the same loss minimised by SciPy.
+    rng = np.random.default_rng(1)
+    y_noisy = y * np.exp(0.05 * rng.standard_normal(30))
+    out = fit.fit_power_law(x, y_noisy, offset=True)
+
+    def res(t):
+        return np.log(np.exp(t[0]) * x ** -t[1] + np.exp(t[2])) - np.log(y_noisy)
+
+    ref = scipy.optimize.least_squares(res, [0.0, 0.5, np.log(0.01)], xtol=1e-14, ftol=1e-14)
+    assert_allclose(
+        [out.amplitude, out.exponent, out.offset],
+        [np.exp(ref.x[0]), ref.x[1], np.exp(ref.x[2])],
+        rtol=tol(1e-5, 3e-2),
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Random-feature model.
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_recovers_random_feature_curve(x64):
+    d = 300
+    truth = (1.5, 0.6, 0.02)
+    ps = np.array([20.0, 50.0, 120.0, 250.0, 30.0, 80.0, 200.0, 400.0])
+    widths = np.array([100.0, 100.0, 100.0, 100.0, 400.0, 400.0, 400.0, 400.0])
+    e, w = spectra.power_law(d, truth[0], truth[1], dtype=jnp.float64)
+    errors = [
+        float(theory.rf_risk(e, w, nf, p, 1e-3, truth[2]).test)
+        for p, nf in zip(ps, widths, strict=True)
+    ]
+    out = fit.fit_learning_curve(
+        ps,
+        np.array(errors),
+        model="random_features",
+        fixed={"num_features": widths, "input_dim": d, "ridge": 1e-3},
+        steps=60,
+        refine_steps=30,
+        num_restarts=2,
+    )
+    for name, value in zip(out.names, truth, strict=True):
+        assert _rel(out.params[name], value) < 1e-3, (name, float(out.params[name]))
+
+
+@pytest.mark.slow
+def test_custom_optimizer_runs():
+    errors = _theory_curve(1.5, 0.4, 0.01)
+    out = fit.fit_learning_curve(
+        PS,
+        errors,
+        fixed={"num_features": N, "ridge": RIDGE},
+        optimizer=optax.sgd(1e-3),
+        steps=3,
+        refine_steps=0,
+        num_restarts=1,
+    )
+    assert np.isfinite(float(out.loss)) and out.loss_history.shape == (3,)
+    assert not X64 or np.all(np.diff(np.asarray(out.loss_history)) < 1e-3)
