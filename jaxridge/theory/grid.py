@@ -70,7 +70,7 @@ from .._validate import as_float, check, check_vector, common_dtype
 from ._implicit import implicit_tangent, solve_increasing
 from .linear import (
     RidgeRisk,
-    _amplified,
+    _assemble,
     _is_zero_branch,
     _spectrum_summary,
     as_blocks,
@@ -390,29 +390,8 @@ def _point(table, num_samples, ridge, noise_var):
     interpolated, _ = _quantities(table, jnp.log(safe_kappa))
     at_zero, _ = _below(table, kappa)  # exact at κ = 0, and carries dκ on that branch
     df1, d, df2, bias, _ = jnp.where(zero_branch, at_zero, interpolated)
-    # a = 1 − n₁/P: λ/κ for λ > 0, 0 for λ = 0 with κ > 0, 1 − rank/P on the κ = 0 branch;
-    # 1 − γ = a + (n₁ − n₂)/P without cancellation (THEORY §5.6).
-    a = jnp.where(zero_branch, 1.0 - rank / num_samples, ridge / safe_kappa)
-    one_minus_gamma = a + d / num_samples
-    gamma = df2 / num_samples
-    var_x = _amplified(bias * gamma, one_minus_gamma)
-    var_noise = _amplified(noise_var * gamma, one_minus_gamma)
-    test = bias + var_x + var_noise
-    test_out = test + noise_var
-    nonzero = a > 0
-    train = jnp.where(nonzero, jnp.where(nonzero, a, 0.0) ** 2 * test_out, 0.0)
-    return RidgeRisk(
-        kappa=kappa,
-        df1=df1,
-        df2=df2,
-        gamma=gamma,
-        bias=bias,
-        var_x=var_x,
-        var_noise=var_noise,
-        test=test,
-        test_out=test_out,
-        train=train,
-    )
+    # The errors from the same stable assembly as `ridge_risk` (THEORY §2.5–2.6, §5.6).
+    return _assemble(kappa, df1, df2, d, bias, rank, num_samples, ridge, noise_var)
 
 
 def _grid(eigvals, target_weights, num_samples, ridges, noise_var, num_nodes):

@@ -340,6 +340,11 @@ def _ridge_risk_jit(eigvals, target_weights, num_samples, ridge, noise_var):
         as_blocks(eigvals), as_blocks(target_weights), kappa
     )
     rank, _, _ = _spectrum_summary(eigvals)
+    return _assemble(kappa, df1, df2, n1_minus_n2, bias, rank, num_samples, ridge, noise_var)
+
+
+def _assemble(kappa, df1, df2, n1_minus_n2, bias, rank, num_samples, ridge, noise_var):
+    """Every error of THEORY §2.5–2.6 from κ and the spectral sums at κ (stable forms, §5.6)."""
     a, one_minus_gamma = _stable_gaps(rank, num_samples, ridge, kappa, n1_minus_n2)
     gamma = df2 / num_samples
     var_x = _amplified(bias * gamma, one_minus_gamma)
