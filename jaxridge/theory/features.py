@@ -68,6 +68,7 @@ from jaxtyping import Array, ArrayLike, Float
 
 from .._validate import as_float, check, check_scalar, check_vector, common_dtype
 from ._features_solve import kappa2_root, point_terms, prod, ridgeless_root
+from .linear import _amplified
 
 __all__ = ["RFRisk", "deep_rf_risk", "rf_risk"]
 
@@ -95,13 +96,6 @@ class RFRisk(eqx.Module):
     test: Array
     test_out: Array
     train: Array
-
-
-def _amplified(numerator, denominator):
-    """numerator/denominator, +inf where the denominator is 0 (0 where the numerator is 0)."""
-    ok = denominator > 0
-    safe = jnp.where(ok, denominator, 1.0)
-    return jnp.where(ok, numerator / safe, jnp.where(numerator > 0, jnp.inf, 0.0))
 
 
 @functools.partial(jax.jit, static_argnums=0)
