@@ -13,7 +13,15 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-__all__ = ["as_float", "check", "check_scalar", "check_vector", "common_dtype", "is_concrete"]
+__all__ = [
+    "as_float",
+    "check",
+    "check_count",
+    "check_scalar",
+    "check_vector",
+    "common_dtype",
+    "is_concrete",
+]
 
 
 def is_concrete(x) -> bool:
@@ -85,3 +93,17 @@ def check_scalar(x, name: str, *, positive: bool = False, nonnegative: bool = Fa
     if nonnegative:
         x = check(x, x < 0, name, "must be >= 0")
     return x
+
+
+def check_count(value, name: str, minimum: int = 1) -> int:
+    """A shape-fixing count: a Python int (or an integral number) >= ``minimum``."""
+    text = f"jaxridge: argument `{name}` must be an int >= {minimum}, got {value!r}"
+    if isinstance(value, bool):
+        raise ValueError(text)
+    try:
+        as_int = int(value)
+    except (TypeError, ValueError):
+        raise ValueError(text) from None
+    if as_int != value or as_int < minimum:
+        raise ValueError(text)
+    return as_int

@@ -19,25 +19,9 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float
 
-from ._validate import as_float, check, check_scalar, check_vector, common_dtype
+from ._validate import as_float, check, check_count, check_scalar, check_vector, common_dtype
 
 __all__ = ["blocks", "from_data", "isotropic", "power_law"]
-
-
-def _check_size(num_features, name="num_features") -> int:
-    if isinstance(num_features, bool) or not isinstance(num_features, int):
-        try:
-            as_int = int(num_features)
-        except (TypeError, ValueError):
-            raise ValueError(
-                f"jaxridge: argument `{name}` must be an int, got {num_features!r}"
-            ) from None
-        if as_int != num_features:
-            raise ValueError(f"jaxridge: argument `{name}` must be an int, got {num_features!r}")
-        num_features = as_int
-    if num_features < 1:
-        raise ValueError(f"jaxridge: argument `{name}` must be >= 1, got {num_features}")
-    return num_features
 
 
 def _dtype(dtype, *args):
@@ -69,7 +53,7 @@ def power_law(
         >>> [round(float(x), 4) for x in e]
         [1.0, 0.25, 0.1111, 0.0625]
     """
-    n = _check_size(num_features)
+    n = check_count(num_features, "num_features")
     dtype = _dtype(dtype, alpha, r)
     alpha = check_scalar(as_float(alpha, dtype), "alpha", positive=True)
     r = check_scalar(as_float(r, dtype), "r")
@@ -98,7 +82,7 @@ def isotropic(
     Example:
         >>> e, w = isotropic(1000, norm2=1.0)
     """
-    n = _check_size(num_features)
+    n = check_count(num_features, "num_features")
     dtype = _dtype(dtype, norm2)
     norm2 = check_scalar(as_float(norm2, dtype), "norm2", nonnegative=True)
     eigvals = jnp.ones((n,), dtype)
@@ -133,7 +117,7 @@ def blocks(
         >>> e, w = blocks([10, 100, 10_000], [1.0, 1e-2, 1e-5], [1.0, 10.0, 100.0],
         ...               target_norm=100.0)
     """
-    sizes = tuple(_check_size(s, "sizes") for s in sizes)
+    sizes = tuple(check_count(s, "sizes") for s in sizes)
     if not sizes:
         raise ValueError("jaxridge: argument `sizes` must name at least one block")
     dtype = _dtype(dtype, values, weights)

@@ -14,9 +14,9 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import ArrayLike, Float, PRNGKeyArray
 
-from .._validate import as_float, check_scalar, check_vector, common_dtype
+from .._validate import as_float, check_count, check_scalar, check_vector, common_dtype
 from ._engine import DEFAULT_MAX_BYTES, EmpiricalRisk, bucket_ladder, run_grid, seed_batch
-from ._sampling import check_count, check_key, seed_keys
+from ._sampling import check_key, seed_keys
 
 __all__ = ["learning_curve", "ridge_risk", "width_curve"]
 

@@ -20,26 +20,9 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray
 
-from .._validate import as_float, check, check_scalar, check_vector, common_dtype
+from .._validate import as_float, check, check_count, check_scalar, check_vector, common_dtype
 
 __all__ = ["draw_normals", "sample_data", "seed_keys"]
-
-
-def check_count(value, name: str) -> int:
-    """A shape-fixing count: a Python int (or integral number) >= 1."""
-    if isinstance(value, bool):
-        raise ValueError(f"jaxridge: argument `{name}` must be an int >= 1, got {value!r}")
-    try:
-        as_int = int(value)
-    except (TypeError, ValueError):
-        raise ValueError(
-            f"jaxridge: argument `{name}` must be an int >= 1, got {value!r}"
-        ) from None
-    if as_int != value:
-        raise ValueError(f"jaxridge: argument `{name}` must be an int >= 1, got {value!r}")
-    if as_int < 1:
-        raise ValueError(f"jaxridge: argument `{name}` must be an int >= 1, got {as_int}")
-    return as_int
 
 
 def check_key(key):

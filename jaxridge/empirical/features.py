@@ -44,7 +44,7 @@ import jax.numpy as jnp
 from jax import lax
 from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray
 
-from .._validate import as_float, check, check_scalar, check_vector, common_dtype
+from .._validate import as_float, check, check_count, check_scalar, check_vector, common_dtype
 
 __all__ = ["RFEmpiricalRisk", "deep_rf_ridge_risk", "rf_ridge_risk"]
 
@@ -66,20 +66,6 @@ class RFEmpiricalRisk(eqx.Module):
     test_out: Array
     train: Array
     gcv: Array
-
-
-def _count(value, name, minimum=1) -> int:
-    if isinstance(value, bool):
-        raise ValueError(f"jaxridge: argument `{name}` must be an int >= {minimum}, got {value!r}")
-    try:
-        as_int = int(value)
-    except (TypeError, ValueError):
-        raise ValueError(
-            f"jaxridge: argument `{name}` must be an int >= {minimum}, got {value!r}"
-        ) from None
-    if as_int != value or as_int < minimum:
-        raise ValueError(f"jaxridge: argument `{name}` must be an int >= {minimum}, got {value!r}")
-    return as_int
 
 
 def _key(key):
@@ -251,11 +237,13 @@ def _run(
 ):
     w_name, v_name, s_name = names
     key = _key(key)
-    num_samples = _count(num_samples, "num_samples")
-    num_data_seeds = _count(num_data_seeds, "num_data_seeds", 2)
-    num_feature_seeds = _count(num_feature_seeds, "num_feature_seeds", 2)
+    num_samples = check_count(num_samples, "num_samples")
+    num_data_seeds = check_count(num_data_seeds, "num_data_seeds", 2)
+    num_feature_seeds = check_count(num_feature_seeds, "num_feature_seeds", 2)
     widths = tuple(
-        _count(wd, w_name if len(widths) == 1 and w_name == "num_features" else f"{w_name}[{k}]")
+        check_count(
+            wd, w_name if len(widths) == 1 and w_name == "num_features" else f"{w_name}[{k}]"
+        )
         for k, wd in enumerate(widths)
     )
     present = [sp for sp in spectra if sp is not None]
