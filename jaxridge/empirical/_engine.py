@@ -99,9 +99,15 @@ def seed_batch(ladder, other, mode, num_ridges, itemsize, num_seeds, max_bytes) 
     return int(np.clip(max_bytes // per_seed, 1, num_seeds))
 
 
-def _cell(draw, eigvals, target_weights, noise_var, ridges, size, *, mode, bucket, other):
-    """One padded training set cut from a seed's full draw, decomposed once, every ridge."""
+def _cell(draw, eigvals, target_weights, noise_var, ridges, size, *, mode, bucket, other, fresh):
+    """One padded training set cut from a seed's full draw, decomposed once, every ridge.
+
+    With ``fresh``, ``draw`` is a key and the cell draws its own bucket-sized data from it.
+    """
     dtype = eigvals.dtype
+    if fresh:
+        shape = (bucket, other) if mode == "samples" else (other, bucket)
+        draw = draw_normals(draw, shape[0], shape[1], dtype)
     if mode == "samples":
         # Rows beyond P are zero; all N columns.
         rows, num_samples, num_features = bucket, size, jnp.asarray(other, dtype)
@@ -133,29 +139,47 @@ def _cell(draw, eigvals, target_weights, noise_var, ridges, size, *, mode, bucke
     )
 
 
-@functools.partial(jax.jit, static_argnames=("mode", "ladder", "batch", "other"))
+@functools.partial(jax.jit, static_argnames=("mode", "ladder", "batch", "other", "independent"))
 def run_grid(
-    keys, eigvals, target_weights, noise_var, ridges, sizes, *, mode, ladder, batch, other
+    keys,
+    eigvals,
+    target_weights,
+    noise_var,
+    ridges,
+    sizes,
+    *,
+    mode,
+    ladder,
+    batch,
+    other,
+    independent=False,
 ):
     """Fields of shape ``(len(sizes), num_seeds, len(ridges))``.
 
     ``mode="samples"``: ``sizes`` are P (padded to ``ladder`` rows; N = ``other``);
     ``mode="features"``: ``sizes`` are N (padded to ``ladder`` columns; P = ``other``).
-    Each seed draws its largest training set once; every size is cut from it (nested data).
+    By default each seed draws its largest training set once and every size is cut from it
+    (nested data). With ``independent=True`` size ``i`` of seed ``s`` is cut from a fresh draw
+    with key ``fold_in(keys[s], i)``, so no two cells share data.
     """
     TRACE_COUNT["run_grid"] += 1
     dtype = eigvals.dtype
     ladder_arr = jnp.asarray(ladder)
-    branches = [functools.partial(_cell, mode=mode, bucket=b, other=other) for b in ladder]
+    branches = [
+        functools.partial(_cell, mode=mode, bucket=b, other=other, fresh=independent)
+        for b in ladder
+    ]
     if mode == "samples":
         draw_shape = (ladder[0], other)
     else:
         draw_shape = (other, ladder[0])
 
     def one_seed(key):
-        draw = draw_normals(key, draw_shape[0], draw_shape[1], dtype)
+        nested = None if independent else draw_normals(key, draw_shape[0], draw_shape[1], dtype)
 
-        def step(carry, size):
+        def step(carry, item):
+            position, size = item
+            draw = jax.random.fold_in(key, position) if independent else nested
             index = jnp.sum(ladder_arr >= size) - 1
             out = jax.lax.switch(
                 index,
@@ -169,7 +193,8 @@ def run_grid(
             )
             return carry, out
 
-        return jax.lax.scan(step, None, sizes)[1]
+        positions = jnp.arange(sizes.shape[0], dtype=jnp.uint32)
+        return jax.lax.scan(step, None, (positions, sizes))[1]
 
     if batch >= keys.shape[0]:
         out = jax.vmap(one_seed)(keys)

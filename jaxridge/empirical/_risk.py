@@ -123,12 +123,17 @@ def learning_curve(
     *,
     max_bytes: int | None = None,
     bucket_growth: float | None = 1.5,
+    independent: bool = False,
 ) -> EmpiricalRisk:
     """Monte-Carlo learning curve over sample sizes, in one compiled program.
 
-    Cell ``(i, s)`` is exactly ``ridge_risk(key, …, num_samples_grid[i], …)`` at seed ``s``:
-    seed ``s`` draws one growing data set and P samples are its first P rows (the curves are
-    nested, as when an experimenter adds data). Every P is zero-padded to a bucket size (rows of
+    By default cell ``(i, s)`` is exactly ``ridge_risk(key, …, num_samples_grid[i], …)`` at
+    seed ``s``: seed ``s`` draws one growing data set and P samples are its first P rows (the
+    curves are nested, as when an experimenter adds data, so errors at neighbouring P are
+    correlated). With ``independent=True`` every cell has its own training set, drawn as
+    ``sample_data(fold_in(fold_in(key, s), i), …, num_samples_grid[i], …)``: the points of a
+    seed-averaged curve are then statistically independent, which is what a weighted fit of the
+    curve (and its standard errors) assumes. Every P is zero-padded to a bucket size (rows of
     zeros in X and y, with the 1/P normalisations done with the true P: this leaves the ridge
     solution unchanged), so the sizes are run-time values and a new grid with the same largest
     size and length reuses the compiled program. Buckets form the ladder ``max P,
@@ -147,6 +152,8 @@ def learning_curve(
         max_bytes: memory budget for one batch of cells (default 1 GiB); a larger grid runs
             in more, smaller batches with identical results.
         bucket_growth: ratio between consecutive bucket sizes (> 1), or None.
+        independent: a fresh training set for every (size, seed) cell instead of nested
+            prefixes of one draw per seed.
 
     Returns:
         An :class:`EmpiricalRisk` with fields of shape ``(len(num_samples_grid), num_seeds, L)``.
@@ -183,6 +190,7 @@ def learning_curve(
         ladder=ladder,
         batch=batch,
         other=n,
+        independent=bool(independent),
     )
 
 
@@ -198,6 +206,7 @@ def width_curve(
     *,
     max_bytes: int | None = None,
     bucket_growth: float | None = 1.5,
+    independent: bool = False,
 ) -> EmpiricalRisk:
     """Monte-Carlo curve over the number of features N (model width), at fixed P.
 
@@ -207,7 +216,9 @@ def width_curve(
     zero-padded columns (zero eigenvalues) with the true N used in the normalisations, in
     buckets as in :func:`learning_curve`. Seed ``s`` draws one data set of all
     ``max(num_features_grid)`` features; width N uses its first N columns (with JAX's default
-    partitionable PRNG these equal ``sample_data`` on the truncated spectrum).
+    partitionable PRNG these equal ``sample_data`` on the truncated spectrum). With
+    ``independent=True`` width ``i`` of seed ``s`` uses its own draw, from key
+    ``fold_in(fold_in(key, s), i)``.
 
     Args:
         key: a JAX PRNG key.
@@ -220,6 +231,7 @@ def width_curve(
         num_seeds: seeds per width.
         max_bytes: memory budget for one batch of cells (default 1 GiB).
         bucket_growth: ratio between consecutive bucket widths (> 1), or None.
+        independent: a fresh data set for every (width, seed) cell.
 
     Returns:
         An :class:`EmpiricalRisk` with fields of shape ``(len(num_features_grid), num_seeds, L)``.
@@ -257,4 +269,5 @@ def width_curve(
         ladder=ladder,
         batch=batch,
         other=num_samples,
+        independent=bool(independent),
     )
