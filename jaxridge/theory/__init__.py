@@ -1,6 +1,11 @@
 """Deterministic equivalents: pure, jit/vmap-able, implicitly differentiable solvers."""
 
 from . import scaling as scaling
+from .density import marchenko_pastur_density as marchenko_pastur_density
+from .density import marchenko_pastur_edges as marchenko_pastur_edges
+from .density import product_wishart_density as product_wishart_density
+from .density import sample_covariance_density as sample_covariance_density
+from .density import semicircle_density as semicircle_density
 from .features import RFRisk as RFRisk
 from .features import deep_rf_risk as deep_rf_risk
 from .features import rf_risk as rf_risk
