@@ -10,6 +10,14 @@ The grid of fits ``f_ij`` (noise-free labels) and of their noise parts ``f_ij �
 THEORY §5.8 in the Σ-norm, which estimates Bias², Var_X, Var_F, Var_XF, Var_Xε and Var_XFε
 without the O(1/n_seeds) bias of a plug-in estimate.
 
+Feature noise (``feature_noise_var`` = σ_ξ²): the training features are ``Z = XF + Ξ`` with Ξ
+fresh for every (X, F) pair (deep: noise on the last layer), and ``test`` is the error on a
+fresh test point whose features carry fresh noise, ``‖Σ^{1/2}(ŵ − w̄)‖² + σ_ξ²‖â‖²``, which is
+the E_g of :func:`jaxridge.theory.rf_risk`. The ANOVA extends by giving each feature draw its
+own test-noise coordinates (the nonlinear part of independent random features is
+uncorrelated), see ``_anova_feature_noise``: σ_ξ²‖â‖² splits into Var_F and Var_XF (and
+Var_XFε), Bias² and Var_X are unchanged, Ξ counts as part of the (X, F) interaction.
+
 Names in the API and the paper's symbols:
 
 =====================  ========  ==============================================================
@@ -95,24 +103,33 @@ def _draw_features(key, scales, dims):
     return out
 
 
-def _fit_path(x, y_clean, noise, features, ridges, sqrt_e, target):
-    """Σ^{1/2}(ŵ − w̄) for the clean and noisy labels, plus train error and df̂, for all λ."""
+def _fit_path(x, y_clean, noise, features, ridges, sqrt_e, target, feature_noise, feature_std):
+    """Σ^{1/2}(ŵ − w̄) for the clean and noisy labels, plus train error and df̂, for all λ.
+
+    With ``feature_noise`` (P × N, already scaled by σ_ξ, or ``None``) the training features
+    are ``Z = XF + Ξ`` and σ_ξ â is returned too (clean and noisy labels), for all λ.
+    """
     p = x.shape[0]
     n = features.shape[1]
     dtype = x.dtype
     z = _mm(x, features)  # P × N
+    if feature_noise is not None:
+        z = z + feature_noise
     labels = jnp.stack([y_clean, y_clean + noise], axis=1)  # P × 2
     eps = jnp.finfo(dtype).eps
     if p <= n:
         g, u = jnp.linalg.eigh(_mm(z, z.T) / p)
         c = _mm(u.T, labels)  # P × 2
-        # ŵ = F Zᵀ U (g+λ)⁻¹ Uᵀ y / P
-        m = _mm(features, _mm(z.T, u)) / p  # D × P
+        # â = Zᵀ U (g+λ)⁻¹ Uᵀ y / P, ŵ = F â
+        zu = _mm(z.T, u)  # N × P
+        m = _mm(features, zu) / p  # D × P
+        za = zu / p
         size = p
     else:
         g, v = jnp.linalg.eigh(_mm(z.T, z) / p)
         c = _mm(v.T, _mm(z.T, labels)) / p  # N × 2
         m = _mm(features, v)  # D × N
+        za = v  # â = V (g+λ)⁻¹ Vᵀ Zᵀ y / P
         zv = _mm(z, v)  # P × N
         size = n
     g = jnp.maximum(g, 0.0)
@@ -131,7 +148,10 @@ def _fit_path(x, y_clean, noise, features, ridges, sqrt_e, target):
             resid = labels - _mm(zv, coef)
         train = jnp.sum(resid[:, 1] ** 2) / p
         df = jnp.sum(g * inv)
-        return diff[:, 0], diff[:, 1], train, df
+        if feature_noise is None:
+            return diff[:, 0], diff[:, 1], train, df
+        a_hat = feature_std * _mm(za, coef)  # σ_ξ â, N × 2
+        return diff[:, 0], diff[:, 1], train, df, a_hat[:, 0], a_hat[:, 1]
 
     return jax.vmap(one)(ridges)
 
@@ -156,8 +176,33 @@ def _anova(f, target_gap):
     return bias, var_x, var_f, var_xf
 
 
+def _anova_feature_noise(u):
+    """ANOVA contributions of the test-noise part σ_ξ â_ij of the fits (n_X, n_F, K, N).
+
+    The test-time noise ξ of a fit with features F_j is independent of that of any other draw
+    F_k (as the nonlinear part of a random feature is, across independent weights), so σ_ξ â_ij
+    lives in a coordinate block of its own for each j. The two-way ANOVA of THEORY §5.8 on
+    vectors with that block structure reduces to (S_e = Σ_ij ‖u_ij − ū_j‖², ū_j = mean_i u_ij)
+    Var_XF += S_e/(n_F(n_X−1)), Var_F += mean_j ‖ū_j‖² − S_e/(n_F n_X(n_X−1)), and 0 for
+    Bias² and Var_X; both are unbiased for σ_ξ² E‖â − E_X â‖² and σ_ξ² E_F‖E_X â‖².
+    """
+    n_x, n_f = u.shape[0], u.shape[1]
+    u_bar = jnp.mean(u, axis=0)  # (n_F, K, N)
+    s_e = jnp.sum((u - u_bar[None]) ** 2, axis=(0, 1, 3))
+    var_xf = s_e / (n_f * (n_x - 1))
+    var_f = jnp.mean(jnp.sum(u_bar**2, axis=-1), axis=0) - s_e / (n_f * n_x * (n_x - 1))
+    return var_f, var_xf
+
+
 @functools.partial(
-    jax.jit, static_argnames=("num_samples", "dims", "num_data_seeds", "num_feature_seeds")
+    jax.jit,
+    static_argnames=(
+        "num_samples",
+        "dims",
+        "num_data_seeds",
+        "num_feature_seeds",
+        "with_feature_noise",
+    ),
 )
 def _monte_carlo(
     key,
@@ -166,11 +211,13 @@ def _monte_carlo(
     ridges,
     noise_var,
     scales,
+    feature_noise_var,
     *,
     num_samples,
     dims,
     num_data_seeds,
     num_feature_seeds,
+    with_feature_noise,
 ):
     dtype = eigvals.dtype
     d = eigvals.shape[0]
@@ -179,26 +226,47 @@ def _monte_carlo(
     keys_x = jax.vmap(jax.random.fold_in, (None, 0))(key_x, jnp.arange(num_data_seeds))
     keys_f = jax.vmap(jax.random.fold_in, (None, 0))(key_f, jnp.arange(num_feature_seeds))
     noise_std = jnp.sqrt(noise_var)
+    feature_std = jnp.sqrt(feature_noise_var)
+    width = dims[-1][1]
 
     def per_x(kx):
         k1, k2 = jax.random.split(kx)
         x = jax.random.normal(k1, (num_samples, d), dtype) * sqrt_e[None, :]
         y_clean = jnp.sum(x * target_weights[None, :], axis=1)
         noise = noise_std * jax.random.normal(k2, (num_samples,), dtype)
+        # Training feature noise Ξ is fresh for every (X, F) pair, like the nonlinear part of
+        # a random feature, which depends on both.
+        k3 = jax.random.fold_in(kx, 2)
 
-        def per_f(kf):
+        def per_f(kf, j):
             features = _draw_features(kf, scales, dims)
-            return _fit_path(x, y_clean, noise, features, ridges, sqrt_e, target_weights)
+            xi = None
+            if with_feature_noise:
+                shape = (num_samples, width)
+                xi = feature_std * jax.random.normal(jax.random.fold_in(k3, j), shape, dtype)
+            return _fit_path(
+                x, y_clean, noise, features, ridges, sqrt_e, target_weights, xi, feature_std
+            )
 
-        return jax.vmap(per_f)(keys_f)
+        return jax.vmap(per_f)(keys_f, jnp.arange(num_feature_seeds))
 
     # lax.map over data seeds bounds memory (one X at a time, all F draws batched).
-    clean, noisy, train, df = lax.map(per_x, keys_x)  # (n_X, n_F, K, D) and (n_X, n_F, K)
+    fits = lax.map(per_x, keys_x)  # (n_X, n_F, K, D), (n_X, n_F, K) [, (n_X, n_F, K, N)]
+    clean, noisy, train, df = fits[:4]
     num_ridges = ridges.shape[0]
     target0 = jnp.zeros((num_ridges, d), dtype)
     bias, var_x, var_f, var_xf = _anova(clean, target0)
     _, var_xnoise, _, var_xfnoise = _anova(noisy - clean, target0)
     test = jnp.mean(jnp.sum(noisy**2, axis=-1), axis=(0, 1))
+    if with_feature_noise:
+        # E_g of a fresh test point whose features carry fresh noise: ‖ŵ − w̄‖²_Σ + σ_ξ²‖â‖².
+        a_clean, a_noisy = fits[4], fits[5]
+        test = test + jnp.mean(jnp.sum(a_noisy**2, axis=-1), axis=(0, 1))
+        extra_f, extra_xf = _anova_feature_noise(a_clean)
+        var_f = var_f + extra_f
+        var_xf = var_xf + extra_xf
+        _, extra_xfnoise = _anova_feature_noise(a_noisy - a_clean)
+        var_xfnoise = var_xfnoise + extra_xfnoise
     one_minus = 1.0 - df / num_samples
     ok = one_minus > 0
     safe = jnp.where(ok, one_minus, 1.0)
@@ -232,10 +300,16 @@ def _run(
     num_feature_seeds,
     fvars,
     spectra,
+    feature_noise_var,
     *,
     names,
 ):
     w_name, v_name, s_name = names
+    # A literal 0 (the default) compiles the noise-free program; any other value, traced or
+    # not, draws the noise (σ_ξ² = 0 there gives the same numbers).
+    with_feature_noise = not (
+        isinstance(feature_noise_var, int | float) and float(feature_noise_var) == 0.0
+    )
     key = _key(key)
     num_samples = check_count(num_samples, "num_samples")
     num_data_seeds = check_count(num_data_seeds, "num_data_seeds", 2)
@@ -248,7 +322,13 @@ def _run(
     )
     present = [sp for sp in spectra if sp is not None]
     dtype = common_dtype(
-        eigvals, target_weights, ridges, noise_var, *([] if fvars is None else [fvars]), *present
+        eigvals,
+        target_weights,
+        ridges,
+        noise_var,
+        feature_noise_var,
+        *([] if fvars is None else [fvars]),
+        *present,
     )
     eigvals = check_vector(as_float(eigvals, dtype), "eigvals", nonnegative=True)
     d = eigvals.shape[0]
@@ -258,6 +338,9 @@ def _run(
         ridges = ridges[None]
     ridges = check_vector(ridges, "ridges", nonnegative=True)
     noise_var = check_scalar(as_float(noise_var, dtype), "noise_var", nonnegative=True)
+    feature_noise_var = check_scalar(
+        as_float(feature_noise_var, dtype), "feature_noise_var", nonnegative=True
+    )
     if fvars is None:
         fvars = jnp.full((len(widths),), 1.0 / d, dtype)
     else:
@@ -283,10 +366,12 @@ def _run(
         ridges,
         noise_var,
         tuple(scales),
+        feature_noise_var,
         num_samples=num_samples,
         dims=dims,
         num_data_seeds=num_data_seeds,
         num_feature_seeds=num_feature_seeds,
+        with_feature_noise=with_feature_noise,
     )
 
 
@@ -302,6 +387,7 @@ def rf_ridge_risk(
     num_feature_seeds: int = 4,
     feature_var: ArrayLike | None = None,
     feature_eigvals: Float[ArrayLike, " n"] | None = None,
+    feature_noise_var: ArrayLike = 0.0,
 ) -> RFEmpiricalRisk:
     """Monte-Carlo errors of linear random features over an (X seeds × F seeds) grid.
 
@@ -321,6 +407,9 @@ def rf_ridge_risk(
         num_feature_seeds: ``n_F >= 2`` draws of F.
         feature_var: ``v > 0`` (default ``1/D``).
         feature_eigvals: column spectrum ``s > 0`` of length N (default ones).
+        feature_noise_var: ``σ_ξ² >= 0``: i.i.d. ``N(0, σ_ξ²)`` noise added to every training
+            feature, ``Z = XF + Ξ``, fresh for each (X, F) pair; the test error includes the
+            noise of a fresh test point's features (module docstring, "Feature noise").
 
     Returns:
         An :class:`RFEmpiricalRisk` whose fields have shape ``(K,)``; the decomposition terms
@@ -348,6 +437,7 @@ def rf_ridge_risk(
         num_feature_seeds,
         feature_var,
         [feature_eigvals],
+        feature_noise_var,
         names=("num_features", "feature_var", "feature_eigvals"),
     )
 
@@ -364,6 +454,7 @@ def deep_rf_ridge_risk(
     num_feature_seeds: int = 4,
     feature_vars: Float[ArrayLike, " L"] | None = None,
     feature_eigvals: Sequence[Float[ArrayLike, " n"] | None] | None = None,
+    feature_noise_var: ArrayLike = 0.0,
 ) -> RFEmpiricalRisk:
     """Monte Carlo of a deep linear random-feature model ``F = F₁⋯F_L``.
 
@@ -383,6 +474,8 @@ def deep_rf_ridge_risk(
         num_feature_seeds: ``n_F >= 2`` (a feature seed draws every layer).
         feature_vars: ``v_ℓ > 0``, shape ``(L,)`` (default ``1/D`` each).
         feature_eigvals: ``None`` or a length-L sequence of ``None``/column spectra.
+        feature_noise_var: ``σ_ξ² >= 0``, noise added to the last layer's features (as in
+            :func:`rf_ridge_risk`).
 
     Returns:
         An :class:`RFEmpiricalRisk`.
@@ -414,5 +507,6 @@ def deep_rf_ridge_risk(
         num_feature_seeds,
         feature_vars,
         spectra,
+        feature_noise_var,
         names=("widths", "feature_vars", "feature_eigvals"),
     )

@@ -118,12 +118,13 @@ def deficit_from_base(gap_to_base, stable_drop, direct):
 class Layers:
     """Per-layer factors at one κ₂ (plain container, built inside traced code)."""
 
-    def __init__(self, log_b, b, c, num, den):
+    def __init__(self, log_b, b, c, num, den, deficit):
         self.log_b = log_b  # log B_ℓ
         self.b = b  # B_ℓ = v_ℓ n κ_F
         self.c = c  # C_ℓ = B_ℓ · dlogS_ℓ (finite at a binding width)
         self.num = num  # dlogS_ℓ = num_ℓ / den_ℓ
         self.den = den
+        self.deficit = deficit  # N_ℓ − n (stable value, exact derivative)
 
 
 def layer_terms(layout, n, drop, base, widths, fvars, spectra):
@@ -131,7 +132,7 @@ def layer_terms(layout, n, drop, base, widths, fvars, spectra):
 
     ``drop`` = n₁(κ₀) − n₁(κ₂) (stable, ≥ 0) and ``base`` = n₁(κ₀) give the deficits.
     """
-    log_b, b, c, num, den = [], [], [], [], []
+    log_b, b, c, num, den, deficit = [], [], [], [], [], []
     it = iter(spectra)
     for ell, structured in enumerate(layout):
         v = fvars[ell]
@@ -150,6 +151,7 @@ def layer_terms(layout, n, drop, base, widths, fvars, spectra):
             c.append(v * n * n2f / q)
             num.append(n2f)
             den.append(kappa_f * q)
+            deficit.append(d)
         else:
             width = widths[ell]
             d = deficit_from_base(width - base, drop, width - n)
@@ -159,7 +161,8 @@ def layer_terms(layout, n, drop, base, widths, fvars, spectra):
             c.append(v * n)
             num.append(n)
             den.append(d)
-    return Layers(log_b, b, c, num, den)
+            deficit.append(d)
+    return Layers(log_b, b, c, num, den, deficit)
 
 
 def prod(xs, one):
@@ -222,8 +225,41 @@ def ridgeless_root(eigvals, m):
 # --------------------------------------------------------------------------------------------
 
 
-def _log_master(u, eigvals, num_samples, ridge, widths, fvars, spectra, kappa0, base, *, layout):
-    """log h(κ₂) − log λ in u = log κ₂, and its slope (THEORY §3.2, ≥ 1)."""
+def noise_shift(fnoise, mu, last_deficit):
+    """σ_ξ²/μ and the extra degrees of freedom δ = (σ_ξ²/μ)(N_L − n) of the noisy features.
+
+    With additive feature noise the learner's feature covariance is ``C = FᵀΣF + σ_ξ² I`` and
+    ``n_C := Tr[C(C + κ₁)⁻¹] = n + δ`` with ``μ = κ₁ + σ_ξ² = κ₂ Π_ℓ B_ℓ`` (module docstring of
+    ``features``). ``μ > 0`` wherever it is used with ``σ_ξ² > 0``; the guard keeps σ_ξ² = 0
+    (μ may be 0 at a binding width) exactly noise-free.
+    """
+    mu_safe = jnp.where(mu > 0, mu, 1.0)
+    ratio = fnoise / mu_safe
+    return ratio, ratio * last_deficit
+
+
+def _log_master(
+    u,
+    eigvals,
+    num_samples,
+    ridge,
+    fnoise,
+    ridgeless,
+    widths,
+    fvars,
+    spectra,
+    kappa0,
+    base,
+    *,
+    layout,
+):
+    """Increasing residual in u = log κ₂ and its slope.
+
+    ``λ > 0``: log[κ₁(1 − n_C/P)] − log λ with κ₁ = μ − σ_ξ², n_C = n + δ (THEORY §3.2 when
+    σ_ξ² = 0; the slope is then ≥ 1). ``ridgeless`` (λ = 0 with σ_ξ² > 0): min(log(μ/σ_ξ²),
+    log(P/n_C)), whose root is the boundary κ₁ = 0 (N_L < P) or n_C = P (N_L > P).
+    Outside the physical branch (κ₁ ≤ 0 or n_C ≥ P) the value is −big.
+    """
     kappa2 = jnp.exp(u)
     r, s = eig_fractions(eigvals, kappa2)
     n = jnp.sum(r)
@@ -236,9 +272,25 @@ def _log_master(u, eigvals, num_samples, ridge, widths, fvars, spectra, kappa0, 
     drop = jnp.maximum(gap, 0.0) * jnp.sum(r0 * inv)
     def_p = (num_samples - base) + drop
     layers = layer_terms(layout, n, drop, base, widths, fvars, spectra)
-    g = u + jnp.log(def_p) - jnp.log(num_samples) + sum(layers.log_b) - jnp.log(ridge)
+    log_mu = u + sum(layers.log_b)
+    noisy = fnoise > 0
+    ratio = jnp.where(noisy, fnoise * jnp.exp(-log_mu), 0.0)  # σ_ξ²/μ
+    delta = ratio * layers.deficit[-1]
+    def_c = def_p - delta
+    rho = 1.0 - ratio  # κ₁/μ
+    log_rho = jnp.log1p(-ratio)
+    g = u + jnp.log(def_c) - jnp.log(num_samples) + sum(layers.log_b) + log_rho - jnp.log(ridge)
     sum_dlogs = sum(nu / de for nu, de in zip(layers.num, layers.den, strict=True))
-    dg = 1.0 + nmn2 / def_p + (nmn2 / n) * sum_dlogs
+    chi_m1 = (nmn2 / n) * sum_dlogs
+    # d/du of log μ, log ρ and log(P − n_C): χ, (σ_ξ²/κ₁)χ and [ρ(n − n₂) + δχ]/(P − n_C).
+    dg = 1.0 / rho + rho * nmn2 / def_c + chi_m1 / rho + delta * (1.0 + chi_m1) / def_c
+    g_mu = log_mu - jnp.log(jnp.where(noisy, fnoise, 1.0))
+    n_c = n + delta
+    g_p = jnp.log(num_samples) - jnp.log(n_c)
+    use_mu = g_mu < g_p
+    g = jnp.where(ridgeless, jnp.minimum(g_mu, g_p), g)
+    dg_p = (rho * nmn2 + delta * (1.0 + chi_m1)) / n_c
+    dg = jnp.where(ridgeless, jnp.where(use_mu, 1.0 + chi_m1, dg_p), dg)
     # A deficit that rounds to 0 right at the lower bracket gives −inf: keep the iteration finite.
     big = jnp.asarray(jnp.finfo(u.dtype).max, u.dtype) ** 0.25
     g = jnp.where(jnp.isnan(g), -big, jnp.clip(g, -big, big))
@@ -247,38 +299,61 @@ def _log_master(u, eigvals, num_samples, ridge, widths, fvars, spectra, kappa0, 
 
 
 def _h_residual_and_slope(
-    kappa2, eigvals, num_samples, ridge, widths, fvars, spectra, kappa0, base, *, layout
+    kappa2, eigvals, num_samples, ridge, fnoise, widths, fvars, spectra, kappa0, base, *, layout
 ):
-    """(h(κ₂) − λ, ∂h/∂κ₂), product form (valid at λ = 0 too), from one set of layer terms."""
+    """(h(κ₂) − λ, ∂h/∂κ₂), product form (valid at λ = 0 too), from one set of layer terms.
+
+    h = κ₁ (1 − n_C/P) = (κ₂ Π_ℓ B_ℓ − σ_ξ²)(P − n − δ)/P (THEORY §3.2 at σ_ξ² = 0).
+    """
     _, _, n, nmn2, def_p, layers = point_terms(
         layout, kappa2, kappa0, base, eigvals, num_samples, widths, fvars, spectra
     )
     one = jnp.ones_like(kappa2)
-    value = kappa2 * (def_p / num_samples) * prod(layers.b, one) - ridge
-    return value, h_prime(kappa2, n, nmn2, def_p, num_samples, layers)
+    pb = prod(layers.b, one)
+    ratio, delta = noise_shift(fnoise, kappa2 * pb, layers.deficit[-1])
+    def_c = def_p - delta
+    a = def_c / num_samples
+    value = kappa2 * a * pb - fnoise * a - ridge
+    return value, h_prime(kappa2, n, nmn2, def_c, num_samples, layers, ratio, delta)
 
 
-def h_prime(kappa2, n, nmn2, def_p, num_samples, layers):
-    """∂h/∂κ₂ = AΠB + (n−n₂)/P·ΠB + A(n−n₂)/n·Σ_ℓ C_ℓ Π_{k≠ℓ} B_k, all terms ≥ 0."""
+def h_prime(kappa2, n, nmn2, def_c, num_samples, layers, ratio, delta):
+    """∂h/∂κ₂ = μ′(1 − n_C/P) + ρ²(n−n₂)/P·ΠB + ρδμ′/P, μ′ = ΠB + (n−n₂)/n·Σ_ℓ C_ℓ Π_{k≠ℓ}B_k.
+
+    ρ = κ₁/μ = 1 − σ_ξ²/μ; every term is ≥ 0 on the physical branch.
+    """
     one = jnp.ones_like(kappa2)
-    a = def_p / num_samples
+    a = def_c / num_samples
     pb = prod(layers.b, one)
     cross = sum(c * prod_except(layers.b, ell, one) for ell, c in enumerate(layers.c))
-    return a * pb + nmn2 / num_samples * pb + a * nmn2 / n * cross
+    rho = 1.0 - ratio
+    mu_p = pb + nmn2 / n * cross
+    return (
+        a * pb
+        + rho * rho * (nmn2 / num_samples * pb)
+        + a * nmn2 / n * cross
+        + rho * delta * mu_p / num_samples
+    )
 
 
-def _solve_kappa2(layout, eigvals, num_samples, ridge, widths, fvars, spectra, kappa0, base):
+def _solve_kappa2(
+    layout, eigvals, num_samples, ridge, fnoise, widths, fvars, spectra, kappa0, base
+):
     dtype = eigvals.dtype
     eps = jnp.finfo(dtype).eps
     tiny = jnp.finfo(dtype).tiny
     positive_ridge = ridge > 0
+    noisy = fnoise > 0
+    ridgeless = (~positive_ridge) & noisy
     lam = jnp.where(positive_ridge, ridge, 1.0)
     fn = functools.partial(_log_master, layout=layout)
-    args = (eigvals, num_samples, lam, widths, fvars, spectra, kappa0, base)
-    # Lower bound: h ≤ κ₂ Π v_ℓ S_ℓ (S = N for isotropic, Σs structured) and κ₂ > κ₀.
-    # Upper bound: for κ₂ ≥ 2 TrΣ/m, n ≤ m/2, so 1 − n/P ≥ ½, N − n ≥ N/2 and
-    # n κ_F(n) ≥ s_min (N_F − n) ≥ s_min N_F/2; hence h ≥ κ₂ ½ Π v_ℓ S′_ℓ/2 with S′ = N or
-    # s_min N_F, and h(κ_hi) ≥ λ at κ_hi = max(2 TrΣ/m, 2λ Π 2/(v_ℓ S′_ℓ)).
+    args = (eigvals, num_samples, lam, fnoise, ridgeless, widths, fvars, spectra, kappa0, base)
+    # Lower bound: h ≤ μ ≤ κ₂ Π v_ℓ S_ℓ (S = N for isotropic, Σs structured), μ > σ_ξ² and
+    # κ₂ > κ₀. Upper bound: for κ₂ ≥ 2 TrΣ/m, n ≤ m/2, so 1 − n/P ≥ ½, N − n ≥ N/2 and
+    # n κ_F(n) ≥ s_min (N_F − n) ≥ s_min N_F/2; hence μ ≥ κ₂ Π v_ℓ S′_ℓ/2 with S′ = N or
+    # s_min N_F. Without feature noise h ≥ μ/2 ≥ λ at κ_hi = max(2 TrΣ/m, 2λ Π 2/(v_ℓ S′_ℓ)).
+    # With σ_ξ² > 0, μ ≥ max(8λ, 2σ_ξ², 4σ_ξ² N_L/P) gives κ₁ ≥ μ/2 and δ ≤ P/4, so
+    # h ≥ μ/8 ≥ λ (and the ridgeless residual is ≥ 0).
     it = iter(spectra)
     log_vs, log_vs_low = [], []
     for ell, structured in enumerate(layout):
@@ -290,7 +365,8 @@ def _solve_kappa2(layout, eigvals, num_samples, ridge, widths, fvars, spectra, k
             size = size_low = widths[ell]
         log_vs.append(jnp.log(fvars[ell]) + jnp.log(size))
         log_vs_low.append(jnp.log(fvars[ell]) + jnp.log(size_low) - jnp.log(2.0))
-    lo = jnp.maximum(jnp.log(lam) - sum(log_vs), jnp.log(jnp.maximum(kappa0, tiny)))
+    lo_scale = jnp.where(positive_ridge, jnp.maximum(lam, fnoise), jnp.where(noisy, fnoise, 1.0))
+    lo = jnp.maximum(jnp.log(lo_scale) - sum(log_vs), jnp.log(jnp.maximum(kappa0, tiny)))
     trace = jnp.sum(eigvals)
     sizes = (
         [num_samples]
@@ -299,25 +375,32 @@ def _solve_kappa2(layout, eigvals, num_samples, ridge, widths, fvars, spectra, k
     )
     m = jnp.min(jnp.stack(sizes))
     log_hi_a = jnp.log(2.0 * trace) - jnp.log(m)
-    log_hi_b = jnp.log(2.0 * lam) - sum(log_vs_low)
+    lam0 = jnp.where(positive_ridge, ridge, 0.0)
+    mu_hi = jnp.maximum(
+        jnp.maximum(8.0 * lam0, 2.0 * fnoise), 4.0 * fnoise * widths[-1] / num_samples
+    )
+    log_mu_hi = jnp.where(noisy, jnp.log(jnp.where(noisy, mu_hi, 1.0)), jnp.log(2.0 * lam))
+    log_hi_b = log_mu_hi - sum(log_vs_low)
     hi = jnp.maximum(jnp.maximum(log_hi_a, log_hi_b), lo + 1e-3)
     u, _, _ = solve_increasing(
         fn, lo, hi, 0.5 * (lo + hi), args, g_tol=8.0 * (1 + len(layout)) * eps
     )
-    return jnp.where(positive_ridge, jnp.exp(u), kappa0)
+    return jnp.where(positive_ridge | noisy, jnp.exp(u), kappa0)
 
 
 @functools.partial(jax.custom_jvp, nondiff_argnums=(0,))
-def kappa2_root(layout, eigvals, num_samples, ridge, widths, fvars, spectra, kappa0, base):
+def kappa2_root(layout, eigvals, num_samples, ridge, fnoise, widths, fvars, spectra, kappa0, base):
     """κ₂ of the master equation (κ₀ and base enter only through stop_gradient values)."""
-    return _solve_kappa2(layout, eigvals, num_samples, ridge, widths, fvars, spectra, kappa0, base)
+    return _solve_kappa2(
+        layout, eigvals, num_samples, ridge, fnoise, widths, fvars, spectra, kappa0, base
+    )
 
 
 @kappa2_root.defjvp
 def _kappa2_root_jvp(layout, primals, tangents):
-    # κ₂ solves R = h(κ₂; θ) − λ = 0, θ = (e, P, λ, N_ℓ, v_ℓ, s^{(ℓ)}). By the implicit function
-    # theorem dκ₂ = −(∂R/∂θ·dθ)/h′(κ₂), with h′ the sum of non-negative terms of `h_prime`
-    # (finite at λ = 0 on both the width- and the data-bound branch; 0 only at the
+    # κ₂ solves R = h(κ₂; θ) − λ = 0, θ = (e, P, λ, σ_ξ², N_ℓ, v_ℓ, s^{(ℓ)}). By the implicit
+    # function theorem dκ₂ = −(∂R/∂θ·dθ)/h′(κ₂), with h′ the sum of non-negative terms of
+    # `h_prime` (finite at λ = 0 on both the width- and the data-bound branch; 0 only at the
     # interpolation threshold, where the tangent is set to 0). κ₂ is recomputed through
     # `kappa2_root` so that this rule can be differentiated again. One forward-mode pass gives
     # the residual's θ-derivative at fixed κ₂ and, as its primal output, h′ (so the layer terms,

@@ -54,6 +54,26 @@ Conventions:
   is below rank Σ (else κ₀ = 0). When a width binds, τ = 0 exactly (THEORY §5.4). At an
   interpolation threshold (the binding width equals P) the errors are ``+inf``, never NaN.
 * Eigenvalues exactly 0 form a null space of Σ (at least one must be positive).
+
+Feature noise (``feature_noise_var`` = σ_ξ², Gaussian-equivalence proxy of a nonlinear random
+feature model): the learner sees ``z = Fᵀx + ξ``, ``ξ ~ N(0, σ_ξ² I_N)`` fresh for every
+training and test sample (deep: on the last layer's N_L features), and ``E_g`` is the excess
+error of ``zᵀâ`` on a fresh test point, ``‖Fâ − w̄‖²_Σ + σ_ξ²‖â‖²``. Given F this is ridge
+regression on features of covariance ``C = FᵀΣF + σ_ξ² I``, and ``C + κ₁ = FᵀΣF + μ`` with
+``μ = κ₁ + σ_ξ²``, so the noise-free F-side relation holds at ridge μ:
+
+    μ = κ₂ Π_ℓ B_ℓ(n),   n_C = Tr[C(C+κ₁)⁻¹] = n + δ,   δ = (σ_ξ²/μ)(N_L − n),
+    λ = κ₁(1 − n_C/P),   ρ = κ₁/μ,
+    1 − γ₁ = λ/κ₁ + [ρ²(n − n₂)τ + ρδ]/P,   Var_F = (1 − ρτ) κ₂ tf₂,
+
+with τ, Bias², Var_X, Var_Xε unchanged in form (evaluated at the new κ₂), E_g =
+[κ₂² tf₁′ + (1 − ρτ) κ₂ tf₂ + σ_ε² γ₁]/(1 − γ₁) and E_tr = (1 − n_C/P)² E_out. For one
+isotropic layer δ = σ_ξ²/(vκ₂) and these equal THEORY §3.4's rule "n₁ → n₁ + σ_ξ²/(vκ₂)
+(σ_ξ²/κ₂ in df = n₁/D with v = 1/D) in the master equation, κ₁, dlogS, χ and γ₁, n₂
+unchanged"; for structured or deep weights that rule does not hold and δ above is used. The
+``kappa1`` field is the data-side κ₁ (what GCV measures), ``df1`` stays n₁(κ₂) (the Monte-Carlo
+df̂ estimates n_C = P(1 − λ/κ₁)). With σ_ξ² > 0 the noisy features have full rank N_L, so the
+ridgeless limit is κ₁ = 0 when N_L < P and n_C = P when N_L > P.
 """
 
 from __future__ import annotations
@@ -67,7 +87,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float
 
 from .._validate import as_float, check, check_scalar, check_vector, common_dtype
-from ._features_solve import kappa2_root, point_terms, prod, ridgeless_root
+from ._features_solve import kappa2_root, noise_shift, point_terms, prod, ridgeless_root
 from .linear import _amplified
 
 __all__ = ["RFRisk", "deep_rf_risk", "rf_risk"]
@@ -99,7 +119,9 @@ class RFRisk(eqx.Module):
 
 
 @functools.partial(jax.jit, static_argnums=0)
-def _risk(layout, eigvals, target_weights, num_samples, ridge, noise_var, widths, fvars, spectra):
+def _risk(
+    layout, eigvals, target_weights, num_samples, ridge, noise_var, fnoise, widths, fvars, spectra
+):
     """All outputs at one point; arguments already validated and in one dtype."""
     # Ridgeless root κ₀ (n₁(κ₀) = m = min(P, N_ℓ)) and base = n₁(κ₀) = min(m, rank Σ): they
     # bracket the root and make the deficits P − n, N_ℓ − n cancellation-free. Only their
@@ -113,13 +135,30 @@ def _risk(layout, eigvals, target_weights, num_samples, ridge, noise_var, widths
     kappa0 = ridgeless_root(e_sg, m)
     base = jnp.minimum(m, rank)
 
-    kappa2 = kappa2_root(layout, eigvals, num_samples, ridge, widths, fvars, spectra, kappa0, base)
+    kappa2 = kappa2_root(
+        layout, eigvals, num_samples, ridge, fnoise, widths, fvars, spectra, kappa0, base
+    )
     r, s, n, nmn2, def_p, layers = point_terms(
         layout, kappa2, kappa0, base, eigvals, num_samples, widths, fvars, spectra
     )
     one = jnp.ones_like(kappa2)
     df2 = n - nmn2
-    kappa1 = kappa2 * prod(layers.b, one)
+    # Feature noise (module docstring): μ = κ₂ Π B_ℓ = κ₁ + σ_ξ², ratio = σ_ξ²/μ, ρ = κ₁/μ,
+    # δ = ratio (N_L − n), n_C = n + δ. Without noise ratio = δ = 0 and ρ = 1 exactly.
+    mu = kappa2 * prod(layers.b, one)
+    ratio, delta = noise_shift(fnoise, mu, layers.deficit[-1])
+    def_c = def_p - delta  # P − n_C
+    def_c = jnp.where(def_c < 0, 0.0, def_c)
+    # ρ = 1 − ratio loses digits when κ₁ ≪ μ (small λ, N_L < P); there ρ = λP/((P − n_C) μ).
+    low = ratio <= 0.5
+    positive_ridge = ridge > 0
+    ok_c = positive_ridge & (def_c > 0)
+    mu_safe = jnp.where(mu > 0, mu, 1.0)
+    rho_direct = ridge * num_samples / (jnp.where(ok_c, def_c, 1.0) * mu_safe)
+    rho_high = jnp.where(ok_c, rho_direct, jnp.maximum(1.0 - ratio, 0.0))
+    rho = jnp.where(low, 1.0 - ratio, rho_high)
+    om_rho = jnp.where(low, ratio, 1.0 - rho)
+    kappa1 = mu * rho
     # τ = 1/(1 + c Σ num_ℓ/den_ℓ), c = (n − n₂)/n, written over the common denominator Π den_ℓ
     # so that a binding width (den_ℓ = 0) gives τ = 0 exactly and smooth derivatives elsewhere.
     pden = prod(layers.den, one)
@@ -134,25 +173,31 @@ def _risk(layout, eigvals, target_weights, num_samples, ridge, noise_var, widths
     tau = jnp.where(ok_t, pden / safe_total, 0.0)
     one_minus_tau = jnp.where(ok_t, c_cross / safe_total, 1.0)
 
+    # γ₁ = Tr[C²(C+κ₁)⁻²]/P = [n − ρ²(n−n₂)τ + (1−ρ)δ]/P and, stably,
+    # 1 − γ₁ = [(P − n_C) + ρ²(n−n₂)τ + ρδ]/P (THEORY §3.3 at ρ = 1, δ = 0).
+    nmn2_e = rho * rho * nmn2
     gamma2 = df2 / num_samples
-    gamma1 = (n - nmn2 * tau) / num_samples
+    gamma1 = (n - nmn2_e * tau + om_rho * delta) / num_samples
     omg2 = (def_p + nmn2) / num_samples  # 1 − γ₂, stable
-    omg1 = (def_p + nmn2 * tau) / num_samples  # 1 − γ₁, stable (THEORY §3.3)
+    omg1 = (def_c + nmn2_e * tau + rho * delta) / num_samples  # 1 − γ₁, stable
 
     w2e = target_weights**2 * eigvals
     bias = jnp.sum(w2e * s * s)  # κ₂² tf₁′
     k2tf2 = jnp.sum(w2e * r * s)  # κ₂ tf₂
-    var_f = one_minus_tau * k2tf2
+    # Var_F = (1 − ρτ) κ₂ tf₂: the features' finite-width variance plus σ_ξ²‖E_X â‖².
+    var_f = (one_minus_tau + om_rho * tau) * k2tf2
     var_x = _amplified(bias * gamma2, omg2)
     var_xnoise = _amplified(noise_var * gamma2, omg2)
-    # γ₁/(1−γ₁) − γ₂/(1−γ₂) = (γ₁ − γ₂)/((1−γ₁)(1−γ₂)), γ₁ − γ₂ = (n − n₂)(1 − τ)/P ≥ 0.
-    g12_num = nmn2 * one_minus_tau / num_samples
+    # γ₁/(1−γ₁) − γ₂/(1−γ₂) = (γ₁ − γ₂)/((1−γ₁)(1−γ₂)) with
+    # γ₁ − γ₂ = [(n − n₂)(1 − ρ²τ) + (1 − ρ)δ]/P ≥ 0, 1 − ρ²τ = (1 − τ) + τ(1 − ρ)(1 + ρ).
+    one_minus_tau_c = one_minus_tau + tau * om_rho * (1.0 + rho)
+    g12_num = (nmn2 * one_minus_tau_c + om_rho * delta) / num_samples
     g12_den = omg1 * omg2
     var_xf = _amplified(bias * g12_num, g12_den) + _amplified(var_f * gamma1, omg1)
     var_xfnoise = _amplified(noise_var * g12_num, g12_den)
     test = bias + var_x + var_f + var_xf + var_xnoise + var_xfnoise
     test_out = test + noise_var
-    a = def_p / num_samples
+    a = def_c / num_samples
     nonzero = a > 0
     train = jnp.where(nonzero, jnp.where(nonzero, a, 0.0) ** 2 * test_out, 0.0)
     return RFRisk(
@@ -201,6 +246,7 @@ def rf_risk(
     noise_var: ArrayLike = 0.0,
     feature_var: ArrayLike | None = None,
     feature_eigvals: Float[ArrayLike, " n"] | None = None,
+    feature_noise_var: ArrayLike = 0.0,
 ) -> RFRisk:
     """Test, train and fine-grained bias–variance errors of linear random features.
 
@@ -218,6 +264,9 @@ def rf_risk(
         noise_var: ``σ_ε² >= 0``.
         feature_var: entry variance ``v > 0`` of F (default ``1/D``).
         feature_eigvals: column spectrum ``s > 0`` of F, shape ``(N,)`` (default isotropic).
+        feature_noise_var: ``σ_ξ² >= 0``, variance of i.i.d. noise added to every feature of
+            every sample (train and test), ``z = Fᵀx + ξ``; see "Feature noise" in the module
+            docstring. ``0`` is the noise-free model exactly.
 
     Returns:
         An :class:`RFRisk`.
@@ -262,6 +311,7 @@ def rf_risk(
         noise_var,
         fv,
         spectra_,
+        feature_noise_var,
         names=("num_features", "feature_var", "feature_eigvals"),
     )
 
@@ -275,6 +325,7 @@ def deep_rf_risk(
     noise_var: ArrayLike = 0.0,
     feature_vars: Float[ArrayLike, " L"] | None = None,
     feature_eigvals: Sequence[Float[ArrayLike, " n"] | None] | None = None,
+    feature_noise_var: ArrayLike = 0.0,
 ) -> RFRisk:
     """Errors of a deep linear random-feature model ``F = F₁⋯F_L`` (THEORY §3.2–3.3).
 
@@ -294,6 +345,8 @@ def deep_rf_risk(
             theory). The simulation normalisation ``v_ℓ = 1/N_{ℓ−1}`` must be passed explicitly.
         feature_eigvals: ``None`` (all isotropic) or a length-``L`` sequence whose entries are
             ``None`` (isotropic layer) or a column spectrum ``s^{(ℓ)} > 0``.
+        feature_noise_var: ``σ_ξ² >= 0``, variance of i.i.d. noise added to the *last* layer's
+            features, ``z = (F₁⋯F_L)ᵀx + ξ`` with ``ξ ∈ ℝ^{N_L}`` (module docstring).
 
     Returns:
         An :class:`RFRisk`.
@@ -313,11 +366,24 @@ def deep_rf_risk(
         noise_var,
         feature_vars,
         feature_eigvals,
+        feature_noise_var,
         names=("widths", "feature_vars", "feature_eigvals"),
     )
 
 
-def _deep(eigvals, target_weights, widths, num_samples, ridge, noise_var, fvars, spectra, *, names):
+def _deep(
+    eigvals,
+    target_weights,
+    widths,
+    num_samples,
+    ridge,
+    noise_var,
+    fvars,
+    spectra,
+    feature_noise_var,
+    *,
+    names,
+):
     w_name, v_name, s_name = names
     if jnp.ndim(widths) != 1 or jnp.shape(widths)[0] < 1:
         raise ValueError(
@@ -342,11 +408,15 @@ def _deep(eigvals, target_weights, widths, num_samples, ridge, noise_var, fvars,
         num_samples,
         ridge,
         noise_var,
+        feature_noise_var,
         *([] if fvars is None else [fvars]),
         *present,
     )
     eigvals, target_weights, num_samples, ridge, noise_var = _prepare_common(
         eigvals, target_weights, num_samples, ridge, noise_var, dtype
+    )
+    feature_noise_var = check_scalar(
+        as_float(feature_noise_var, dtype), "feature_noise_var", nonnegative=True
     )
     widths = check_vector(as_float(widths, dtype), w_name)
     widths = check(widths, widths <= 0, w_name, "must be > 0")
@@ -374,6 +444,7 @@ def _deep(eigvals, target_weights, widths, num_samples, ridge, noise_var, fvars,
         num_samples,
         ridge,
         noise_var,
+        feature_noise_var,
         widths,
         fvars,
         tuple(checked),

@@ -12,7 +12,7 @@ from jax.test_util import check_grads
 from jaxridge import spectra, theory
 from jaxridge.theory import deep_rf_risk, rf_risk, ridge_risk
 from tests.helpers import DTYPE, assert_allclose, tol
-from tests.theory._rf_reference import rf_reference
+from tests.theory._rf_reference import rf_reference, rf_substitution_reference
 
 FIELDS = (
     "kappa1",
@@ -524,3 +524,156 @@ def test_bad_input_raises_under_jit_and_deep():
 
 def test_public_names():
     assert theory.rf_risk is rf_risk and theory.deep_rf_risk is deep_rf_risk
+
+
+# ------------------------------------------------------------------------------------------
+# Additive feature noise z = Fᵀx + ξ (THEORY §3.4, last bullet).
+# ------------------------------------------------------------------------------------------
+
+_S_STRUCT = np.arange(1, 201, dtype=np.float64) ** -0.7
+
+
+def _noise_cases():
+    e, w = _power(D, 1.5, 0.6)
+    s = jnp.asarray(_S_STRUCT, DTYPE)
+    return e, w, s
+
+
+@pytest.mark.parametrize("lam", [1e-2, 0.0])
+def test_feature_noise_zero_is_the_noise_free_model(lam):
+    # σ_ξ² = 0 takes the noise-free code path value for value (bit-for-bit), on a width-bound,
+    # a data-bound and a deep structured model, at λ > 0 and λ = 0.
+    e, w, s = _noise_cases()
+    pairs = [
+        (lambda **k: rf_risk(e, w, 150.0, 250.0, lam, 0.04, **k)),
+        (lambda **k: rf_risk(e, w, 300.0, 120.0, lam, 0.04, **k)),
+        (
+            lambda **k: deep(
+                e,
+                w,
+                jnp.asarray([250.0, 200.0], DTYPE),
+                150.0,
+                lam,
+                0.04,
+                feature_eigvals=[None, s],
+                **k,
+            )
+        ),
+    ]
+    for fn in pairs:
+        a, b = fn(), fn(feature_noise_var=0.0)
+        for name in FIELDS:
+            np.testing.assert_array_equal(np.asarray(getattr(a, name)), getattr(b, name))
+
+
+@pytest.mark.parametrize(
+    "n, p, lam, sx, v",
+    [
+        (150.0, 200.0, 1e-2, 0.3, 1 / D),
+        (300.0, 100.0, 1e-3, 1.0, 1 / D),
+        (100.0, 300.0, 1e-3, 0.05, 2e-3),
+    ],
+)
+def test_feature_noise_matches_the_substitution_rule(n, p, lam, sx, v):
+    # One isotropic layer: THEORY §3.4's rule n₁ → n₁ + σ_ξ²/(vκ₂) (σ_ξ²/κ₂ in the paper's
+    # df = n₁/D with v = 1/D), transcribed independently in SciPy, equals the general solution.
+    e, w, _ = _noise_cases()
+    out = rf_risk(e, w, n, p, lam, 0.04, feature_var=v, feature_noise_var=sx)
+    ref = rf_substitution_reference(e, w, p, lam, 0.04, n, v, sx)
+    for name in ("kappa1", "kappa2", "gamma1", "test", "train"):
+        assert_allclose(getattr(out, name), ref[name], rtol=tol(1e-11, 2e-4), err_msg=name)
+    assert_allclose(
+        out.test - out.bias - out.var_f,
+        out.var_x + out.var_xf + out.var_xnoise + out.var_xfnoise,
+        rtol=tol(1e-10, 1e-4),
+    )
+
+
+@pytest.mark.parametrize("kind", ["structured", "deep"])
+def test_feature_noise_matches_the_conditional_reference(kind):
+    # Structured and deep weights, where the substitution rule does not apply: the reference
+    # conditions on F (ridge regression on C = FᵀΣF + σ_ξ²I) and differentiates n_C and μ by
+    # central differences (accuracy ~1e-9 relative).
+    e, w, s = _noise_cases()
+    if kind == "structured":
+        out = rf_risk(e, w, None, 300.0, 1e-3, 0.04, feature_eigvals=s, feature_noise_var=0.2)
+        ref = rf_reference(e, w, 300.0, 1e-3, 0.04, [(1 / D, _S_STRUCT)], 0.2)
+    else:
+        out = deep(
+            e,
+            w,
+            jnp.asarray([250.0, 200.0], DTYPE),
+            150.0,
+            1e-3,
+            0.04,
+            feature_eigvals=[None, s],
+            feature_noise_var=0.2,
+        )
+        ref = rf_reference(e, w, 150.0, 1e-3, 0.04, [(1 / D, 250.0), (1 / D, _S_STRUCT)], 0.2)
+    for name in FIELDS:
+        assert_allclose(getattr(out, name), ref[name], rtol=tol(1e-7, 2e-3), err_msg=name)
+
+
+@pytest.mark.parametrize("n, p", [(150.0, 300.0), (300.0, 150.0)])
+def test_feature_noise_ridgeless_is_the_limit(n, p):
+    # λ = 0 with σ_ξ² > 0: the noisy features have full rank N, so κ₁ = 0 when N < P and
+    # n_C = P when N > P. Limit of λ → 0⁺, and for N < P the closed form
+    # E_g = [κ₂ tf₁ + σ_ε² N/P]/(1 − N/P) (the unexplained signal acts as label noise).
+    e, w, _ = _noise_cases()
+    zero = rf_risk(e, w, n, p, 0.0, 0.04, feature_noise_var=0.3)
+    near = rf_risk(e, w, n, p, tol(1e-10, 1e-7), 0.04, feature_noise_var=0.3)
+    for name in ("kappa2", "gamma1", "test", "var_f", "var_xf", "var_xfnoise"):
+        assert_allclose(getattr(zero, name), getattr(near, name), rtol=tol(1e-6, 2e-3))
+    if n < p:
+        k2 = zero.kappa2
+        tf1 = jnp.sum(w**2 * e / (e + k2))
+        expected = (k2 * tf1 + 0.04 * n / p) / (1 - n / p)
+        assert_allclose(zero.test, expected, rtol=tol(1e-10, 1e-4))
+        assert float(zero.kappa1) == 0.0 or float(zero.kappa1) < 1e-12
+    else:
+        assert float(zero.train) < tol(1e-20, 1e-8)
+
+
+def test_feature_noise_decomposition_and_monotonicity():
+    # Six non-negative terms summing to E_g, and more feature noise never helps at fixed λ.
+    e, w, s = _noise_cases()
+    runs = [rf_risk(e, w, 200.0, 300.0, 1e-3, 0.04, feature_noise_var=x) for x in (0, 0.01, 0.1, 1)]
+    out = jax.tree.map(lambda *xs: jnp.stack(xs), *runs)
+    total = sum(getattr(out, t) for t in TERMS)
+    assert_allclose(total, out.test, rtol=tol(1e-10, 1e-4))
+    for t in TERMS:
+        assert np.all(np.asarray(getattr(out, t)) >= 0), t
+    assert np.all(np.diff(np.asarray(out.test)) > 0)
+
+
+@pytest.mark.parametrize("kind", ["iso", pytest.param("structured", marks=pytest.mark.slow)])
+def test_feature_noise_gradients(x64, kind):
+    # Forward and reverse mode in (log σ_ξ², log λ, log P) against finite differences, on an
+    # isotropic and (slow: compiling the nested implicit rules) a structured model.
+    e, w, s = _noise_cases()
+    spectrum = s if kind == "structured" else None
+    width = None if kind == "structured" else 200.0
+
+    def f(log_sx, log_lam, log_p):
+        out = rf_risk(
+            e,
+            w,
+            width,
+            jnp.exp(log_p),
+            jnp.exp(log_lam),
+            0.04,
+            feature_eigvals=spectrum,
+            feature_noise_var=jnp.exp(log_sx),
+        )
+        return out.test + out.kappa1 + out.var_f
+
+    args = (np.log(0.2), np.log(1e-3), np.log(250.0))
+    check_grads(f, args, order=1, modes=("fwd", "rev"), eps=1e-4, atol=1e-6, rtol=1e-5)
+
+
+def test_feature_noise_bad_input_raises():
+    e, w, _ = _noise_cases()
+    with pytest.raises(ValueError, match="jaxridge: argument `feature_noise_var`"):
+        rf_risk(e, w, 100.0, 200.0, 1e-2, feature_noise_var=-0.1)
+    with pytest.raises(ValueError, match="jaxridge: argument `feature_noise_var`"):
+        deep(e, w, jnp.asarray([100.0], DTYPE), 200.0, 1e-2, feature_noise_var=jnp.ones(2))
