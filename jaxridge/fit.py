@@ -382,14 +382,20 @@ def fit_learning_curve(
             features: the width, required, float or per-point floats), ``input_dim``
             (random features: D, default as N above), ``ridge`` (scalar or per point),
             ``feature_eigvals`` (random features).
-        weights: per-point weights ``wᵢ >= 0`` (default 1).
+        weights: per-point weights ``wᵢ >= 0`` (default 1). For a Monte-Carlo curve pass the
+            measured log-precision ``(mean / stderr)²`` of each point (seed mean and standard
+            error of the mean, independent draws per point): the standard errors then reflect
+            each point's own scatter and the reduced χ² ``loss · Σwᵢ / (n − k)`` is ≈ 1 when
+            the model fits.
         steps: optimizer steps (each one value-and-gradient through the solvers, for every
             restart). From a reasonable start the Levenberg–Marquardt phase alone converges
             in a handful of steps; ``steps=0, num_restarts=1`` is the fastest set-up, the
             optimizer and the restarts buy robustness to a poor ``init``.
         optimizer: an optax transformation (the default, Adam(0.05), is created once so
             repeated fits reuse the compiled kernel).
-        num_restarts: number of starting points, optimised together under ``vmap``.
+        num_restarts: number of starting points, optimised together under ``vmap``. Noisy
+            curves can have a second local minimum along the α·r valley (the slope 2αr is
+            well determined, α and r separately less so); use 8 or more restarts there.
         refine_steps: Levenberg–Marquardt steps after the optimizer (0 to skip).
         restart_scale: spread of the restarts in unconstrained coordinates.
         key: PRNG key for the restarts (default ``jax.random.PRNGKey(0)``).
