@@ -1,103 +1,200 @@
-"""Command-line interface: ``jaxridge demo`` and ``jaxridge info``.
+"""Command-line interface: ``jaxridge demo``, ``run``, ``plot`` and ``info``.
 
-``demo`` is the README's main job: a default power-law ridge problem, its deterministic-equivalent
-learning curve printed as a table and saved as CSV (and PNG when matplotlib is installed).
+``demo`` is the README's main job: a default sweep of a power-law ridge problem, theory against
+Monte Carlo (with GCV), a results file, a figure and a short table. ``run`` computes a sweep
+described by a TOML spec (resumable), ``plot`` draws a results file, ``info`` prints versions,
+devices and precision.
+
+Exit codes: 0 success, 1 an error in the input or the environment (printed without a
+traceback), 2 a usage error, 130 interrupted (finished chunks are kept; run again to resume).
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
 import sys
 import time
 from pathlib import Path
 
-EXIT_OK, EXIT_USAGE, EXIT_ERROR = 0, 2, 1
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
-DEMO_FIELDS = ("kappa", "df1", "gamma", "bias", "var_x", "var_noise", "test", "train")
+
+# ------------------------------------------------------------------------------ helpers
+
+
+def _set_precision(dtype: str) -> None:
+    import jax
+
+    from . import enable_float64
+
+    if dtype == "float64" and not jax.config.jax_enable_x64:
+        enable_float64()
+
+
+def _figure(ds, png: Path, x: str | None = None) -> Path | None:
+    """Draw ``ds`` with :func:`jaxridge.plot.sweep_figure`; None when plotting is unavailable."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        from .plot import sweep_figure
+    except ImportError as exc:
+        print(f"plot skipped: {exc} (pip install 'jaxridge[plot]')", file=sys.stderr)
+        return None
+    import matplotlib.pyplot as plt
+
+    fig = sweep_figure(ds, x=x, path=png)
+    plt.close(fig)
+    return png
+
+
+def _fmt(mean: float, stderr: float | None = None) -> str:
+    if stderr is None:
+        return f"{mean:10.3e}"
+    return f"{mean:10.3e} ± {stderr:8.1e}"
+
+
+def _table(ds, max_rows: int = 8) -> list[str]:
+    """Theory E_g vs Monte-Carlo mean ± stderr and GCV, per ridge, on a subset of P."""
+    import numpy as np
+
+    lines = []
+    sizes = ds.num_samples.values
+    rows = np.unique(np.linspace(0, len(sizes) - 1, min(max_rows, len(sizes))).astype(int))
+    squeeze = {d: 0 for d in ds.dims if d not in ("num_samples", "ridge", "seed")}
+    sub = ds.isel(squeeze)
+    have_mc = "mc_test" in ds
+    have_th = "theory_test" in ds
+    for ridge in ds.ridge.values:
+        cell = sub.sel(ridge=ridge)
+        head = f"{'P':>8}"
+        if have_th:
+            head += f" {'E_g theory':>10}"
+        if have_mc:
+            head += f" {'E_g Monte Carlo':>21} {'GCV':>21}"
+        lines += [f"ridge = {ridge:g}", head, "-" * len(head)]
+        for i in rows:
+            text = f"{sizes[i]:8g}"
+            if have_th:
+                text += f" {_fmt(float(cell.theory_test[i]))}"
+            if have_mc:
+                err = cell.get("mc_test_stderr")
+                gerr = cell.get("mc_gcv_stderr")
+                text += " " + _fmt(float(cell.mc_test[i]), None if err is None else float(err[i]))
+                text += " " + _fmt(float(cell.mc_gcv[i]), None if gerr is None else float(gerr[i]))
+            lines.append(text)
+    if squeeze:
+        lines.append("(first value of " + ", ".join(squeeze) + ")")
+    return lines
+
+
+# ------------------------------------------------------------------------------ commands
+
+
+def _demo_spec(args: argparse.Namespace):
+    from .sweep import SweepSpec
+
+    return SweepSpec(
+        name="demo",
+        model="linear",
+        compute=("theory", "monte_carlo"),
+        dtype="float32" if args.float32 else "float64",
+        seed=args.seed,
+        num_seeds=args.num_seeds,
+        spectrum={
+            "kind": "power_law",
+            "num_features": args.num_features,
+            "alpha": args.alpha,
+            "r": args.r,
+        },
+        grid={
+            "num_samples": {"geomspace": [10, args.max_samples, args.points]},
+            "ridge": list(args.ridge),
+            "noise_var": args.noise_var,
+        },
+    )
 
 
 def _demo(args: argparse.Namespace) -> int:
     import jax
-    import jax.numpy as jnp
 
-    from . import enable_float64, spectra, theory
+    from . import sweep
 
-    if not args.float32:
-        enable_float64()
     start = time.perf_counter()
-    eigvals, weights = spectra.power_law(args.num_features, args.alpha, args.r)
-    num_samples = jnp.logspace(0, jnp.log10(args.max_samples), args.points)
-    curve_fn = jax.jit(jax.vmap(theory.ridge_risk, (None, None, 0, None, None)))
-    curve = curve_fn(eigvals, weights, num_samples, args.ridge, args.noise_var)
-    curve = jax.tree_util.tree_map(lambda x: jax.device_get(x), curve)
-    elapsed = time.perf_counter() - start
-
+    spec = _demo_spec(args)
+    _set_precision(spec.dtype)
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    rows = [
-        [float(num_samples[i])] + [float(getattr(curve, f)[i]) for f in DEMO_FIELDS]
-        for i in range(args.points)
-    ]
-    csv_path = out / "learning_curve.csv"
-    with csv_path.open("w", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["num_samples", *DEMO_FIELDS])
-        writer.writerows(rows)
-
+    ds = sweep.run(spec, out, overwrite=True, progress=args.progress)
+    elapsed = time.perf_counter() - start
     print(
         f"jaxridge demo: power law alpha={args.alpha}, r={args.r}, N={args.num_features}, "
-        f"ridge={args.ridge:g}, noise_var={args.noise_var:g} "
-        f"({jnp.dtype(eigvals.dtype).name}, {jax.default_backend()})"
+        f"noise_var={args.noise_var:g}, {args.num_seeds} seeds "
+        f"({spec.dtype}, {jax.default_backend()}, {len(jax.devices())} device(s))"
     )
-    header = f"{'P':>10} {'kappa':>11} {'df1':>10} {'E_g':>11} {'E_train':>11} {'Bias2':>11}"
-    print(header)
-    print("-" * len(header))
-    step = max(1, args.points // 12)
-    for row in rows[::step]:
-        p, kappa, df1, _, bias, _, _, test, train = row
-        print(f"{p:10.1f} {kappa:11.4e} {df1:10.2f} {test:11.4e} {train:11.4e} {bias:11.4e}")
-    print(f"theory curve of {args.points} points in {elapsed:.2f} s (compile included)")
-    print(f"wrote {csv_path}")
-    try:
-        png_path = _demo_plot(rows, args, out)
-        print(f"wrote {png_path}")
-    except ImportError:
-        print("matplotlib not installed: skipped the PNG (pip install 'jaxridge[plot]')")
+    print("\n".join(_table(ds)))
+    cells = ds.sizes["num_samples"] * ds.sizes["ridge"]
+    print(f"{cells} cells (theory + {args.num_seeds} Monte-Carlo seeds) in {elapsed:.1f} s")
+    print(f"wrote {out / 'results.nc'}")
+    png = _figure(ds, out / "results.png")
+    if png is not None:
+        print(f"wrote {png}")
     return EXIT_OK
 
 
-def _demo_plot(rows, args, out: Path) -> Path:
-    import matplotlib
+def _run(args: argparse.Namespace) -> int:
+    import dataclasses
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from . import sweep
 
-    p = [r[0] for r in rows]
-    col = {f: [r[1 + i] for r in rows] for i, f in enumerate(DEMO_FIELDS)}
-    fig, ax = plt.subplots(figsize=(6.0, 4.2), dpi=150)
-    ax.loglog(p, col["test"], lw=2, label=r"$E_g$ (test)")
-    ax.loglog(p, col["train"], lw=1.5, ls="--", label=r"$E_{tr}$ (train)")
-    ax.loglog(p, col["bias"], lw=1, label=r"Bias$^2$")
-    var = [a + b for a, b in zip(col["var_x"], col["var_noise"], strict=True)]
-    ax.loglog(p, var, lw=1, label=r"Var$_X$ + Var$_{X\varepsilon}$")
-    ax.set_xlabel("number of samples $P$")
-    ax.set_ylabel("error")
-    ax.set_title(
-        rf"power law $\alpha={args.alpha}$, $r={args.r}$, $\lambda={args.ridge:g}$, "
-        rf"$\sigma^2={args.noise_var:g}$",
-        fontsize=10,
+    spec = sweep.SweepSpec.from_toml(Path(args.spec))
+    if args.devices is not None:
+        spec = dataclasses.replace(spec, devices=args.devices)
+    _set_precision(spec.dtype)
+    out = Path(args.out) if args.out else Path(spec.name)
+    computed = []
+    start = time.perf_counter()
+    ds = sweep.run(
+        spec, out, overwrite=args.overwrite, progress=args.progress, callback=computed.append
     )
-    ax.grid(True, which="major", alpha=0.3)
-    ax.legend(frameon=False)
-    fig.tight_layout()
-    path = out / "learning_curve.png"
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    elapsed = time.perf_counter() - start
+    dims = ", ".join(f"{k}={v}" for k, v in ds.sizes.items())
+    total = 1
+    for axis in spec.axes():
+        if axis.outer:
+            total *= len(axis.values)
+    print(f"sweep {spec.name!r} ({spec.model}): {dims}")
+    print(
+        f"computed {len(computed)} of {total} chunks in {elapsed:.1f} s"
+        + ("" if computed else " (already complete)")
+    )
+    print(f"wrote {out / 'results.nc'}")
+    if args.plot:
+        png = _figure(ds, out / "results.png")
+        if png is not None:
+            print(f"wrote {png}")
+    return EXIT_OK
+
+
+def _plot(args: argparse.Namespace) -> int:
+    from . import sweep
+
+    source = Path(args.results)
+    ds = sweep.load(source)
+    results_file = source / "results.nc" if source.is_dir() else source
+    png = Path(args.out) if args.out else results_file.with_suffix(".png")
+    if args.x is not None and args.x not in ds.dims:
+        raise ValueError(
+            f"jaxridge: argument `--x` must be a dimension of the results "
+            f"({', '.join(ds.dims)}), got {args.x!r}"
+        )
+    if _figure(ds, png, x=args.x) is None:
+        return EXIT_ERROR
+    print(f"wrote {png}")
+    return EXIT_OK
 
 
 def _info(args: argparse.Namespace) -> int:
+    import importlib.metadata
     import platform
 
     import jax
@@ -107,66 +204,124 @@ def _info(args: argparse.Namespace) -> int:
     print(f"jaxridge {__version__}")
     print(f"python   {platform.python_version()}")
     print(f"jax      {jax.__version__}")
+    for name in ("xarray", "netCDF4", "tqdm", "matplotlib"):
+        try:
+            version = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            version = "not installed"
+        print(f"{name:<8} {version}")
     print(f"backend  {jax.default_backend()}")
+    print(f"process  {jax.process_index()} of {jax.process_count()}")
     for d in jax.devices():
         print(f"device   {d.platform}:{d.id} {getattr(d, 'device_kind', '')}")
     print(f"float64  {'enabled' if jax.config.jax_enable_x64 else 'disabled (JAX_ENABLE_X64=1)'}")
     return EXIT_OK
 
 
+# ------------------------------------------------------------------------------ parser
+
+
 def _positive_int(text: str) -> int:
-    value = int(text)
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an int, got {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
     return value
 
 
 def _nonnegative_float(text: str) -> float:
-    value = float(text)
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
     if not value >= 0:
         raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
     return value
+
+
+def _progress_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="progress bar over chunks (default: when stderr is a terminal)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="jaxridge",
         description="Random-matrix experiments and deterministic equivalents of ridge regression.",
+        epilog="Run 'jaxridge COMMAND --help' for the options of a command.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
     demo = sub.add_parser(
         "demo",
-        help="theory learning curve of a default power-law problem (table, CSV, PNG)",
-        description="Deterministic-equivalent learning curve E_g(P) of ridge regression on a "
-        "power-law spectrum e_k = k^-alpha with target e_k w_k^2 = k^-(1+2 alpha r).",
+        help="default sweep: theory vs Monte Carlo on a power law (table, results.nc, PNG)",
+        description="Learning curves E_g(P) of ridge regression on a power-law spectrum "
+        "e_k = k^-alpha with target e_k w_k^2 = k^-(1+2 alpha r): deterministic-equivalent "
+        "theory, Monte-Carlo mean ± standard error over seeds, and the GCV estimate. Writes "
+        "OUT/results.nc and OUT/results.png.",
     )
-    demo.add_argument("--alpha", type=float, default=1.5, help="capacity exponent (default 1.5)")
-    demo.add_argument("--r", type=float, default=0.4, help="source exponent (default 0.4)")
+    demo.add_argument("--alpha", type=float, default=1.5, help="capacity exponent (1.5)")
+    demo.add_argument("--r", type=float, default=0.4, help="source exponent (0.4)")
     demo.add_argument(
-        "--num-features",
-        type=_positive_int,
-        default=10_000,
-        help="spectrum length N (default 10000)",
+        "--num-features", type=_positive_int, default=1000, help="spectrum length N (1000)"
     )
+    demo.add_argument("--max-samples", type=_positive_int, default=250, help="largest P (250)")
+    demo.add_argument("--points", type=_positive_int, default=16, help="number of P values (16)")
     demo.add_argument(
-        "--max-samples",
-        type=_positive_int,
-        default=5_000,
-        help="largest P of the curve (default 5000)",
-    )
-    demo.add_argument(
-        "--points", type=_positive_int, default=60, help="number of P values (default 60)"
-    )
-    demo.add_argument("--ridge", type=_nonnegative_float, default=1e-4, help="ridge (1e-4)")
-    demo.add_argument(
-        "--noise-var",
+        "--ridge",
         type=_nonnegative_float,
-        default=0.01,
-        help="label-noise variance (default 0.01)",
+        nargs="+",
+        default=[1e-4, 1e-2],
+        help="one or more ridges (1e-4 1e-2)",
     )
+    demo.add_argument(
+        "--noise-var", type=_nonnegative_float, default=0.01, help="label-noise variance (0.01)"
+    )
+    demo.add_argument("--num-seeds", type=_positive_int, default=10, help="Monte-Carlo seeds (10)")
+    demo.add_argument("--seed", type=int, default=0, help="root random seed (0)")
     demo.add_argument("--out", default="jaxridge-demo", help="output folder (jaxridge-demo)")
     demo.add_argument("--float32", action="store_true", help="compute in float32")
+    _progress_flag(demo)
     demo.set_defaults(func=_demo)
+
+    run = sub.add_parser(
+        "run",
+        help="run a sweep from a TOML spec (resumable)",
+        description="Run the sweep described by SPEC (see README, 'Sweeps'). Finished chunks "
+        "are saved in OUT/chunks/ as they complete; running the same command again resumes an "
+        "interrupted sweep, or just reports a finished one. Results: OUT/results.nc.",
+    )
+    run.add_argument("spec", metavar="SPEC", help="the sweep specification (.toml)")
+    run.add_argument("--out", default=None, help="output folder (default: ./<spec name>)")
+    run.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace results of a different spec found in the output folder",
+    )
+    run.add_argument(
+        "--devices", type=_positive_int, default=None, help="shard over this many devices"
+    )
+    run.add_argument("--plot", action="store_true", help="also write OUT/results.png")
+    _progress_flag(run)
+    run.set_defaults(func=_run)
+
+    plot = sub.add_parser(
+        "plot",
+        help="plot a results file: theory lines, Monte-Carlo points, GCV",
+        description="Draw the results of a sweep (a results.nc file or a sweep folder) to "
+        "<results stem>.png beside it, or to --out.",
+    )
+    plot.add_argument("results", metavar="RESULTS", help="results.nc or a sweep folder")
+    plot.add_argument("--x", default=None, help="dimension on the x axis (num_samples)")
+    plot.add_argument("--out", default=None, help="image path (.png or .pdf)")
+    plot.set_defaults(func=_plot)
+
     info = sub.add_parser("info", help="versions, devices and precision")
     info.set_defaults(func=_info)
     return parser
@@ -180,7 +335,14 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     try:
         return args.func(args)
-    except (ValueError, OSError) as exc:
+    except KeyboardInterrupt:
+        print(
+            f"jaxridge {args.command}: interrupted; finished chunks are saved, run the same "
+            "command again to resume",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
+    except (ValueError, OSError, ImportError) as exc:
         print(f"jaxridge {args.command}: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
 

@@ -1,0 +1,461 @@
+"""The sweep runner: chunks of work, sharded over devices, written as they finish.
+
+A *chunk* is one point of the outer axes (spectrum parameters, ``noise_var``, ``width``). It
+computes the whole (num_samples × ridge) plane:
+
+* theory, linear model: one :func:`jaxridge.theory.ridge_risk_grid` call on the flattened plane;
+* theory, random features: a jitted ``vmap`` of :func:`jaxridge.theory.rf_risk` (or
+  ``deep_rf_risk``) over the flattened plane, in batches that fit ``max_bytes``;
+* Monte Carlo, linear model: the compiled engine behind
+  :func:`jaxridge.empirical.learning_curve` (one draw and one decomposition per (P, seed) for
+  every ridge), over batches of seeds;
+* Monte Carlo, random features: :func:`jaxridge.empirical.rf_ridge_risk` (or
+  ``deep_rf_ridge_risk``) per sample size (its shapes depend on P; each P compiles once).
+
+Sharding: the batch axes — the seeds of the linear Monte Carlo and the flattened (P, λ) plane
+of the theory — are placed with a ``NamedSharding`` over a 1-D ``Mesh`` of the devices and the
+same jitted kernels run on them; XLA partitions the batch. Inputs are padded to a multiple of
+the device count (extra seeds/points are computed and dropped), so the results equal a
+single-device run. Random-feature Monte Carlo runs on the default device.
+
+Randomness: chunk ``c`` (its index in C order over the outer axes) uses the key
+``fold_in(key(seed), c)``; linear Monte Carlo seed ``s`` of that chunk is ``fold_in(chunk key,
+s)`` exactly as in ``learning_curve``; random-feature sample size ``i`` uses ``fold_in(chunk
+key, i)``. A chunk's result therefore depends on nothing but the spec and its index, which is
+what makes resuming exact.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.sharding import Mesh, NamedSharding
+from jax.sharding import PartitionSpec as P
+
+from .. import __version__, empirical, spectra, theory
+from .._validate import check_vector
+from ..empirical._engine import run_grid
+from ..empirical._sampling import seed_keys
+from . import _cost
+from ._dataset import chunk_dataset, chunk_points, combine, require_xarray
+from ._spec import SweepSpec
+from ._store import Store
+
+__all__ = ["run"]
+
+
+# ------------------------------------------------------------------------------ devices
+
+
+def _mesh(spec: SweepSpec) -> Mesh:
+    devices = jax.devices()
+    if spec.devices != "all":
+        if spec.devices > len(devices):
+            raise ValueError(
+                f"jaxridge: argument `devices` = {spec.devices} exceeds the {len(devices)} "
+                f"visible device(s)"
+            )
+        devices = devices[: spec.devices]
+    return Mesh(np.asarray(devices), ("batch",))
+
+
+def _shard(x, mesh: Mesh):
+    """Place ``x`` split along its first axis over the mesh (its length is a multiple)."""
+    return jax.device_put(x, NamedSharding(mesh, P("batch")))
+
+
+def _replicate(x, mesh: Mesh):
+    return jax.device_put(x, NamedSharding(mesh, P()))
+
+
+def _to_host(x) -> np.ndarray:
+    """A device array as NumPy, gathering the shards of other processes in multi-host runs."""
+    if getattr(x, "is_fully_addressable", True):
+        return np.asarray(x)
+    from jax.experimental import multihost_utils
+
+    return np.asarray(multihost_utils.process_allgather(x, tiled=True))
+
+
+def _pad(x: np.ndarray, length: int) -> np.ndarray:
+    """Pad the first axis to ``length`` by repeating the last entry."""
+    extra = length - x.shape[0]
+    if extra <= 0:
+        return x
+    return np.concatenate([x, np.repeat(x[-1:], extra, axis=0)], axis=0)
+
+
+# ------------------------------------------------------------------------------ spectra
+
+
+def _spectrum(spec: SweepSpec, params: dict, dtype):
+    kind = spec.spectrum["kind"]
+    if kind == "power_law":
+        return spectra.power_law(
+            params["num_features"],
+            params["alpha"],
+            params["r"],
+            normalize=params.get("normalize", False),
+            dtype=dtype,
+        )
+    if kind == "isotropic":
+        return spectra.isotropic(params["num_features"], params.get("norm2", 1.0), dtype=dtype)
+    if kind == "blocks":
+        return spectra.blocks(
+            params["sizes"],
+            params["values"],
+            params["weights"],
+            target_norm=params.get("target_norm"),
+            dtype=dtype,
+        )
+    eigvals, weights = _cost.load_spectrum_file(params["path"])
+    eigvals = check_vector(jnp.asarray(eigvals, dtype), "spectrum.path:eigvals", nonnegative=True)
+    weights = check_vector(jnp.asarray(weights, dtype), "spectrum.path:target_weights")
+    return eigvals, weights
+
+
+def _chunk_params(spec: SweepSpec, point: dict) -> dict:
+    params = {k: v for k, v in spec.spectrum.items() if k != "kind"}
+    params.update(spec.fixed())
+    for name, (_, value) in point.items():
+        params[name] = value
+    if spec.model == "deep_random_features" and "width" in point:
+        params["width"] = spec.width_values()[point["width"][0]]
+    return params
+
+
+# ------------------------------------------------------------------------------ theory
+
+
+def _plane(spec: SweepSpec):
+    axes = {a.name: a.values for a in spec.axes()}
+    ps = np.asarray(axes["num_samples"], np.float64)
+    lams = np.asarray(axes["ridge"], np.float64)
+    return ps, lams
+
+
+def _linear_theory(eigvals, weights, noise_var, ps, lams, mesh, dtype) -> dict:
+    flat_p = np.repeat(ps, len(lams)).astype(dtype)
+    flat_l = np.tile(lams, len(ps)).astype(dtype)
+    count = flat_p.shape[0]
+    padded = -(-count // mesh.size) * mesh.size
+    if mesh.size > 1:
+        p_in = _shard(_pad(flat_p, padded), mesh)
+        l_in = _shard(_pad(flat_l, padded), mesh)
+        eigvals, weights = _replicate(eigvals, mesh), _replicate(weights, mesh)
+    else:
+        p_in, l_in = jnp.asarray(flat_p), jnp.asarray(flat_l)
+    out = theory.ridge_risk_grid(eigvals, weights, p_in, l_in, jnp.asarray(noise_var, dtype))
+    return {
+        f"theory_{name}": _to_host(value)[:count].reshape(len(ps), len(lams))
+        for name, value in _fields(out).items()
+    }
+
+
+def _rf_point(eigvals, weights, widths, noise_var, feature_vars, num_samples, ridge):
+    if widths.shape[0] == 1:
+        return theory.rf_risk(
+            eigvals, weights, widths[0], num_samples, ridge, noise_var, feature_vars[0]
+        )
+    return theory.deep_rf_risk(
+        eigvals, weights, widths, num_samples, ridge, noise_var, feature_vars
+    )
+
+
+_rf_batch = jax.jit(jax.vmap(_rf_point, in_axes=(None, None, None, None, None, 0, 0)))
+
+
+def _rf_theory(spec, eigvals, weights, widths, noise_var, fvar, ps, lams, mesh, dtype) -> dict:
+    flat_p = np.repeat(ps, len(lams)).astype(dtype)
+    flat_l = np.tile(lams, len(ps)).astype(dtype)
+    count = flat_p.shape[0]
+    dim = eigvals.shape[0]
+    unit = _cost.rf_theory_point_bytes(dim, spec.itemsize())
+    per_device = _cost.per_device_batch(unit, spec.max_bytes, -(-count // mesh.size))
+    num_calls, per_call = _cost.balanced_calls(count, per_device * mesh.size, mesh.size)
+    flat_p, flat_l = _pad(flat_p, num_calls * per_call), _pad(flat_l, num_calls * per_call)
+    widths = jnp.asarray(np.asarray(widths, np.float64), dtype)
+    feature_vars = jnp.full(widths.shape, fvar, dtype)
+    noise = jnp.asarray(noise_var, dtype)
+    args = (eigvals, weights, widths, noise, feature_vars)
+    if mesh.size > 1:
+        args = tuple(_replicate(a, mesh) for a in args)
+    pieces = []
+    for c in range(num_calls):
+        sl = slice(c * per_call, (c + 1) * per_call)
+        p_in, l_in = flat_p[sl], flat_l[sl]
+        if mesh.size > 1:
+            p_in, l_in = _shard(p_in, mesh), _shard(l_in, mesh)
+        out = _rf_batch(*args, p_in, l_in)
+        pieces.append({k: _to_host(v) for k, v in _fields(out).items()})
+    return {
+        f"theory_{k}": np.concatenate([p[k] for p in pieces])[:count].reshape(len(ps), len(lams))
+        for k in pieces[0]
+    }
+
+
+# ------------------------------------------------------------------------------ Monte Carlo
+
+
+def _linear_mc(spec, key, eigvals, weights, noise_var, sizes, lams, mesh, dtype) -> dict:
+    num_features = eigvals.shape[0]
+    sizes = np.asarray(sizes, np.int32)
+    ladder = _cost.bucket_ladder(int(sizes.max()), _cost._BUCKET_GROWTH)
+    unit = _cost.linear_mc_seed_bytes(int(sizes.max()), num_features, len(lams), spec.itemsize())
+    per_device = _cost.per_device_batch(unit, spec.max_bytes, -(-spec.num_seeds // mesh.size))
+    num_calls, per_call = _cost.balanced_calls(spec.num_seeds, per_device * mesh.size, mesh.size)
+    # Seed s is fold_in(key, s) whatever the padding (as in empirical.learning_curve).
+    keys = seed_keys(key, num_calls * per_call)
+    ridges = jnp.asarray(lams, dtype)
+    noise = jnp.asarray(noise_var, dtype)
+    grid = jnp.asarray(sizes)
+    args = (eigvals, weights, noise, ridges, grid)
+    if mesh.size > 1:
+        args = tuple(_replicate(a, mesh) for a in args)
+    pieces = []
+    for c in range(num_calls):
+        batch = keys[c * per_call : (c + 1) * per_call]
+        if mesh.size > 1:
+            batch = _shard(batch, mesh)
+        e, w, s2, lam, g = args
+        out = run_grid(
+            batch,
+            e,
+            w,
+            s2,
+            lam,
+            g,
+            mode="samples",
+            ladder=ladder,
+            batch=per_call,
+            other=num_features,
+        )
+        pieces.append({k: _to_host(v) for k, v in _fields(out).items()})
+    result = {}
+    for name in pieces[0]:
+        # (P, seeds, L) -> (P, L, seeds), first num_seeds seeds.
+        values = np.concatenate([p[name] for p in pieces], axis=1)[:, : spec.num_seeds]
+        values = np.moveaxis(values, 1, 2)
+        _summarise(result, name, values, spec.keep_seeds, dtype)
+    return result
+
+
+def _summarise(result: dict, name: str, values: np.ndarray, keep: bool, dtype) -> None:
+    wide = values.astype(np.float64)
+    count = wide.shape[-1]
+    with np.errstate(invalid="ignore"):
+        mean = wide.mean(axis=-1)
+        stderr = wide.std(axis=-1, ddof=1) / math.sqrt(count)
+    result[f"mc_{name}"] = mean.astype(dtype)
+    result[f"mc_{name}_stderr"] = stderr.astype(dtype)
+    if keep:
+        result[f"mc_{name}_seeds"] = values.astype(dtype)
+
+
+def _rf_mc(spec, key, eigvals, weights, widths, noise_var, fvar, sizes, lams, dtype) -> dict:
+    ridges = jnp.asarray(lams, dtype)
+    rows = []
+    for i, num_samples in enumerate(sizes):
+        sub = jax.random.fold_in(key, i)
+        common = dict(
+            noise_var=jnp.asarray(noise_var, dtype),
+            num_data_seeds=spec.num_seeds,
+            num_feature_seeds=spec.num_feature_seeds,
+        )
+        if spec.model == "random_features":
+            out = empirical.rf_ridge_risk(
+                sub,
+                eigvals,
+                weights,
+                int(widths[0]),
+                int(num_samples),
+                ridges,
+                feature_var=jnp.asarray(fvar, dtype),
+                **common,
+            )
+        else:
+            out = empirical.deep_rf_ridge_risk(
+                sub,
+                eigvals,
+                weights,
+                tuple(int(w) for w in widths),
+                int(num_samples),
+                ridges,
+                feature_vars=jnp.full((len(widths),), fvar, dtype),
+                **common,
+            )
+        rows.append({k: _to_host(v) for k, v in _fields(out).items()})
+    return {f"mc_{k}": np.stack([r[k] for r in rows]).astype(dtype) for k in rows[0]}
+
+
+def _fields(module) -> dict:
+    return {f: getattr(module, f) for f in type(module).__dataclass_fields__}
+
+
+# ------------------------------------------------------------------------------ one chunk
+
+
+def compute_chunk(spec: SweepSpec, index: int, point: dict, mesh: Mesh) -> dict:
+    """Every requested variable of chunk ``index`` as NumPy arrays over (P, λ[, seed])."""
+    dtype = np.dtype(spec.dtype)
+    params = _chunk_params(spec, point)
+    eigvals, weights = _spectrum(spec, params, dtype)
+    noise_var = float(params["noise_var"])
+    ps, lams = _plane(spec)
+    key = jax.random.fold_in(jax.random.key(spec.seed), index)
+    out: dict = {}
+    if spec.model == "linear":
+        if spec.theory:
+            out.update(_linear_theory(eigvals, weights, noise_var, ps, lams, mesh, dtype))
+        if spec.monte_carlo:
+            out.update(_linear_mc(spec, key, eigvals, weights, noise_var, ps, lams, mesh, dtype))
+        return out
+    width = params["width"]
+    widths = tuple(width) if isinstance(width, tuple | list) else (int(width),)
+    fvar = spec.feature_var if spec.feature_var is not None else 1.0 / eigvals.shape[0]
+    if spec.theory:
+        out.update(
+            _rf_theory(spec, eigvals, weights, widths, noise_var, fvar, ps, lams, mesh, dtype)
+        )
+    if spec.monte_carlo:
+        out.update(_rf_mc(spec, key, eigvals, weights, widths, noise_var, fvar, ps, lams, dtype))
+    return out
+
+
+# ------------------------------------------------------------------------------ the runner
+
+
+def _check_precision(spec: SweepSpec) -> None:
+    if spec.dtype == "float64" and not jax.config.jax_enable_x64:
+        raise ValueError(
+            "jaxridge: argument `dtype` is float64 but JAX runs in float32: call "
+            'jaxridge.enable_float64() first (the CLI does), or set dtype = "float32"'
+        )
+
+
+def _agreed_done(done: set[int], total: int) -> set[int]:
+    """Multi-host runs: every process works on the chunks process 0 found missing."""
+    if jax.process_count() == 1:
+        return done
+    from jax.experimental import multihost_utils
+
+    mask = np.zeros(total, np.int32)
+    mask[sorted(done)] = 1
+    mask = np.asarray(multihost_utils.broadcast_one_to_all(mask))
+    return {int(i) for i in np.flatnonzero(mask)}
+
+
+def _sync(name: str) -> None:
+    if jax.process_count() > 1:
+        from jax.experimental import multihost_utils
+
+        multihost_utils.sync_global_devices(name)
+
+
+def _progress_bar(total: int, initial: int, desc: str, enabled: bool | None):
+    if enabled is None:
+        enabled = sys.stderr.isatty()
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:  # pragma: no cover - tqdm is part of the sweep extra
+        return None
+    return tqdm(
+        total=total, initial=initial, desc=desc, unit="chunk", disable=not enabled, leave=True
+    )
+
+
+def run(
+    spec: SweepSpec | str | os.PathLike,
+    path: str | os.PathLike | None = None,
+    *,
+    overwrite: bool = False,
+    progress: bool | None = None,
+    callback: Callable[[int], None] | None = None,
+):
+    """Run a sweep and return its labelled results as an ``xarray.Dataset``.
+
+    With ``path`` every finished chunk is written at once to ``path/chunks/`` (atomically), so a
+    run that is killed resumes where it stopped: calling ``run`` again with the same spec and
+    path computes only the missing chunks, and once ``path/results.nc`` exists it just loads
+    it. A different spec in the same folder is an error unless ``overwrite``.
+
+    Dataset layout: dimensions are the outer axes (spectrum parameters given as lists,
+    ``noise_var``, ``width``) in spec order, then ``num_samples`` and ``ridge``, each with its
+    coordinate; variables ``theory_<field>`` (every field of :class:`jaxridge.theory.RidgeRisk`
+    or :class:`~jaxridge.theory.RFRisk`), ``mc_<field>`` (seed mean of every field of
+    :class:`jaxridge.empirical.EmpiricalRisk`; for random features the estimates of
+    :class:`~jaxridge.empirical.RFEmpiricalRisk` pooled over data × feature seeds),
+    ``mc_<field>_stderr`` (standard error of the mean over seeds; linear model) and
+    ``mc_<field>_seeds`` (dimension ``seed``, with ``keep_seeds``). Attributes: ``spec`` (the
+    TOML text), ``spec_hash``, ``jaxridge_version``, ``model``, ``name``, ``created`` and the
+    fixed parameter values.
+
+    Args:
+        spec: a :class:`SweepSpec`, or the path of a TOML spec file.
+        path: output folder (created if needed); ``None`` computes in memory only.
+        overwrite: replace results of a different spec found in ``path``.
+        progress: show a progress bar over chunks (default: when stderr is a terminal).
+        callback: called with each chunk's index once it is computed (and written).
+
+    Returns:
+        The results, loaded in memory.
+
+    Example:
+        >>> import jaxridge
+        >>> from jaxridge import sweep
+        >>> jaxridge.enable_float64()
+        >>> ds = sweep.run("examples/sweeps/power_law.toml", "runs/power-law")  # doctest: +SKIP
+        >>> ds.mc_test.sel(ridge=1e-4)                                         # doctest: +SKIP
+    """
+    require_xarray()
+    if not isinstance(spec, SweepSpec):
+        spec = SweepSpec.from_toml(Path(spec))
+    _check_precision(spec)
+    store = Store(path, spec) if path is not None else None
+    writer = jax.process_index() == 0
+    if store is not None:
+        if writer:
+            store.prepare(overwrite=overwrite)
+        _sync("jaxridge.sweep.prepare")
+        if store.finished():
+            return store.read_results()
+    mesh = _mesh(spec)
+    points = chunk_points(spec)
+    total = len(points)
+    done = _agreed_done(store.done(), total) if store is not None else set()
+    results: dict = {}
+    bar = _progress_bar(total, len(done), spec.name, progress)
+    try:
+        for index, point in enumerate(points):
+            if index in done:
+                continue
+            arrays = compute_chunk(spec, index, point, mesh)
+            ds = chunk_dataset(spec, index, point, arrays)
+            if store is not None:
+                if writer:
+                    store.write_chunk(index, ds)
+            else:
+                results[index] = ds
+            if bar is not None:
+                bar.update(1)
+            if callback is not None:
+                callback(index)
+    finally:
+        if bar is not None:
+            bar.close()
+    if store is None:
+        return combine(spec, results, version=__version__)
+    # Multi-host: process 0 writes (the folder must be shared); the others read its result.
+    out = None
+    if writer:
+        out = combine(spec, store.read_chunks(range(total)), version=__version__)
+        store.write_results(out)
+    _sync("jaxridge.sweep.results")
+    return out if writer else store.read_results()

@@ -1,0 +1,196 @@
+"""On-disk results of a sweep: a manifest, one netCDF file per finished chunk, the combined file.
+
+Layout of an output folder::
+
+    manifest.json          the spec (TOML text) and its fingerprint; guards resumes
+    chunks/chunk-000012.nc one finished chunk (written to a temporary name, then renamed)
+    results.nc             every chunk combined, written when the last chunk is done
+
+A chunk file exists only once it is complete (``os.replace`` is atomic), so a run killed at any
+moment loses at most the chunk in flight, and a resumed run computes exactly the missing chunks.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from pathlib import Path
+
+from ._dataset import require_xarray
+from ._spec import SweepSpec
+
+__all__ = ["Store", "load"]
+
+MANIFEST = "manifest.json"
+RESULTS = "results.nc"
+CHUNKS = "chunks"
+ENGINE = "netcdf4"
+_CHUNK_RE = re.compile(r"^chunk-(\d{6,})\.nc$")
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _write_atomic(path: Path, writer) -> None:
+    """Call ``writer(tmp_path)`` on a temporary file beside ``path``, then rename it."""
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=path.suffix, dir=path.parent)
+    os.close(fd)
+    try:
+        writer(Path(tmp))
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp creates 0600 files
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _write_netcdf(ds, path: Path) -> None:
+    _write_atomic(path, lambda tmp: ds.to_netcdf(tmp, engine=ENGINE))
+
+
+def _read_netcdf(path: Path):
+    xr = require_xarray()
+    return xr.load_dataset(path, engine=ENGINE)
+
+
+class Store:
+    """The output folder of one sweep (see the module docstring for its layout)."""
+
+    def __init__(self, path: str | os.PathLike, spec: SweepSpec):
+        self.path = Path(path)
+        self.spec = spec
+        self.manifest = self.path / MANIFEST
+        self.chunks = self.path / CHUNKS
+        self.results = self.path / RESULTS
+
+    def existing_spec(self) -> SweepSpec | None:
+        """The spec recorded in the folder's manifest, or None for a new folder."""
+        if not self.manifest.exists():
+            return None
+        try:
+            data = json.loads(self.manifest.read_text())
+            return SweepSpec.from_toml(data["spec"])
+        except (ValueError, KeyError, json.JSONDecodeError) as exc:
+            raise ValueError(
+                f"jaxridge: the manifest {self.manifest} is unreadable ({exc}); "
+                "use overwrite=True (--overwrite) to start again"
+            ) from None
+
+    def prepare(self, *, overwrite: bool) -> None:
+        """Create the folder, or check that it holds results of the same spec.
+
+        With ``overwrite`` the results of a different spec are deleted first (only the files
+        this layout names; nothing else in the folder is touched).
+        """
+        old = self.existing_spec()
+        if old is not None and old.fingerprint() != self.spec.fingerprint():
+            if not overwrite:
+                raise ValueError(
+                    f"jaxridge: argument `spec` differs from the spec of the results in "
+                    f"{self.path} (name {old.name!r}); pass overwrite=True (--overwrite) to "
+                    "replace them, or choose another output folder"
+                )
+            self.clear()
+        elif old is None and (self.results.exists() or self.chunks.exists()):
+            if not overwrite:
+                raise ValueError(
+                    f"jaxridge: {self.path} holds sweep files without a manifest; pass "
+                    "overwrite=True (--overwrite) to replace them"
+                )
+            self.clear()
+        self.chunks.mkdir(parents=True, exist_ok=True)
+        for stale in self.chunks.glob(".tmp-*"):
+            stale.unlink(missing_ok=True)
+        manifest = {
+            "spec": self.spec.to_toml(),
+            "spec_hash": self.spec.fingerprint(),
+            "num_chunks": self.num_chunks(),
+        }
+        _write_atomic(self.manifest, lambda tmp: tmp.write_text(json.dumps(manifest, indent=1)))
+
+    def clear(self) -> None:
+        for file in self.chunks.glob("*.nc") if self.chunks.exists() else []:
+            file.unlink()
+        for file in (self.results, self.manifest):
+            file.unlink(missing_ok=True)
+
+    def num_chunks(self) -> int:
+        count = 1
+        for axis in self.spec.axes():
+            if axis.outer:
+                count *= len(axis.values)
+        return count
+
+    def chunk_path(self, index: int) -> Path:
+        return self.chunks / f"chunk-{index:06d}.nc"
+
+    def done(self) -> set[int]:
+        """Indices of the chunks already on disk."""
+        if not self.chunks.exists():
+            return set()
+        found = set()
+        for file in self.chunks.iterdir():
+            match = _CHUNK_RE.match(file.name)
+            if match and int(match.group(1)) < self.num_chunks():
+                found.add(int(match.group(1)))
+        return found
+
+    def write_chunk(self, index: int, ds) -> None:
+        _write_netcdf(ds, self.chunk_path(index))
+
+    def read_chunks(self, indices) -> dict:
+        return {i: _read_netcdf(self.chunk_path(i)) for i in sorted(indices)}
+
+    def finished(self) -> bool:
+        return self.results.exists()
+
+    def write_results(self, ds) -> None:
+        _write_netcdf(ds, self.results)
+
+    def read_results(self):
+        return _read_netcdf(self.results)
+
+
+def load(path: str | os.PathLike, *, partial: bool = False):
+    """Load the results of a sweep as an ``xarray.Dataset`` (in memory).
+
+    Args:
+        path: a sweep's output folder or its ``results.nc``.
+        partial: for an unfinished sweep, combine the chunks written so far (cells of missing
+            chunks are NaN). Without it an unfinished sweep is an error.
+
+    Returns:
+        The labelled results (see :func:`jaxridge.sweep.run`).
+
+    Example:
+        >>> ds = load("runs/power-law")                       # doctest: +SKIP
+        >>> ds.theory_test.sel(ridge=1e-4)                    # doctest: +SKIP
+    """
+    from .. import __version__
+    from ._dataset import combine
+
+    path = Path(path)
+    if path.is_file():
+        return _read_netcdf(path)
+    if not path.is_dir():
+        raise ValueError(f"jaxridge: argument `path` ({path}) is neither a folder nor a file")
+    if (path / RESULTS).exists():
+        return _read_netcdf(path / RESULTS)
+    if not (path / MANIFEST).exists():
+        raise ValueError(f"jaxridge: argument `path` ({path}) holds no sweep results")
+    store = Store(path, SweepSpec.from_toml(json.loads((path / MANIFEST).read_text())["spec"]))
+    done = store.done()
+    total = store.num_chunks()
+    if not partial or not done:
+        raise ValueError(
+            f"jaxridge: argument `path` ({path}) holds an unfinished sweep ({len(done)} of "
+            f"{total} chunks); run it again to resume, or load(path, partial=True)"
+        )
+    ds = combine(store.spec, store.read_chunks(done), version=__version__)
+    ds.attrs["chunks_done"] = f"{len(done)}/{total}"
+    return ds

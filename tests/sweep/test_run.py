@@ -1,0 +1,136 @@
+"""The sweep runner: labelled results equal the library's kernels called directly."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from jaxridge import __version__, empirical, spectra, theory
+from jaxridge.sweep import SweepSpec, run
+from tests.helpers import DTYPE, X64, assert_allclose, tol
+from tests.sweep import DTYPE_NAME, tiny_spec
+
+RIDGE_FIELDS = tuple(theory.RidgeRisk.__dataclass_fields__)
+MC_FIELDS = tuple(empirical.EmpiricalRisk.__dataclass_fields__)
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    spec = tiny_spec()
+    return spec, run(spec, progress=False)
+
+
+def test_layout_coordinates_and_attributes(tiny):
+    spec, ds = tiny
+    assert dict(ds.sizes) == {"alpha": 2, "noise_var": 2, "num_samples": 3, "ridge": 2, "seed": 3}
+    assert list(ds.alpha.values) == [1.5, 2.0]
+    assert list(ds.noise_var.values) == [0.0, 0.05]
+    assert list(ds.num_samples.values) == [6, 12, 30]
+    assert list(ds.ridge.values) == [1e-3, 1e-1]
+    expected = {f"theory_{f}" for f in RIDGE_FIELDS}
+    for f in MC_FIELDS:
+        expected |= {f"mc_{f}", f"mc_{f}_stderr", f"mc_{f}_seeds"}
+    assert set(ds.data_vars) == expected
+    assert ds.mc_test_seeds.dims == ("alpha", "noise_var", "num_samples", "ridge", "seed")
+    assert ds.theory_test.dtype == DTYPE and ds.mc_test.dtype == DTYPE
+    assert SweepSpec.from_toml(ds.attrs["spec"]) == spec
+    assert ds.attrs["model"] == "linear" and ds.attrs["jaxridge_version"] == __version__
+    assert ds.attrs["num_features"] == 24 and ds.attrs["r"] == 0.4
+    for name in ds.data_vars:
+        assert np.all(np.isfinite(ds[name].values)), name
+
+
+def test_theory_equals_ridge_risk_grid(tiny):
+    spec, ds = tiny
+    p = jnp.asarray([6.0, 12.0, 30.0], DTYPE)[:, None]
+    lam = jnp.asarray([1e-3, 1e-1], DTYPE)[None, :]
+    for alpha in (1.5, 2.0):
+        e, w = spectra.power_law(24, alpha, 0.4, dtype=DTYPE)
+        expected = theory.ridge_risk_grid(e, w, p, lam, jnp.asarray(0.05, DTYPE))
+        cell = ds.sel(alpha=alpha, noise_var=0.05)
+        for f in RIDGE_FIELDS:
+            assert_allclose(cell[f"theory_{f}"].values, getattr(expected, f), rtol=tol(1e-12, 1e-5))
+
+
+def test_monte_carlo_equals_learning_curve(tiny):
+    spec, ds = tiny
+    # Chunk 3 = (alpha=2.0, noise_var=0.05) in C order; its key is fold_in(key(seed), 3).
+    key = jax.random.fold_in(jax.random.key(3), 3)
+    e, w = spectra.power_law(24, 2.0, 0.4, dtype=DTYPE)
+    ridges = jnp.asarray([1e-3, 1e-1], DTYPE)
+    expected = empirical.learning_curve(key, e, w, [6, 12, 30], ridges, jnp.asarray(0.05, DTYPE), 3)
+    cell = ds.sel(alpha=2.0, noise_var=0.05)
+    for f in MC_FIELDS:
+        seeds = np.moveaxis(np.asarray(getattr(expected, f)), 1, 2)  # (P, L, seed)
+        assert_allclose(cell[f"mc_{f}_seeds"].values, seeds, rtol=tol(1e-10, 1e-5))
+        wide = seeds.astype(np.float64)
+        assert_allclose(cell[f"mc_{f}"].values, wide.mean(-1), rtol=tol(1e-10, 1e-5))
+        stderr = wide.std(-1, ddof=1) / np.sqrt(3)
+        assert_allclose(cell[f"mc_{f}_stderr"].values, stderr, rtol=tol(1e-8, 1e-3))
+    # Chunks draw independently: the two noise-free chunks of different alpha differ.
+    a, b = ds.mc_test_seeds.isel(noise_var=0).values
+    assert not np.allclose(a, b)
+
+
+def test_precision_mismatch_is_an_error():
+    if X64:
+        pytest.skip("float64 is enabled in this pass")
+    with pytest.raises(ValueError, match="argument `dtype` is float64"):
+        run(tiny_spec(dtype="float64"), progress=False)
+
+
+RF = f"""
+name = "rf"
+model = "random_features"
+compute = ["theory", "monte_carlo"]
+dtype = "{DTYPE_NAME}"
+num_seeds = 2
+num_feature_seeds = 2
+devices = 1
+
+[spectrum]
+kind = "isotropic"
+num_features = 20
+norm2 = 1.0
+
+[grid]
+num_samples = [8]
+ridge = [1e-2, 1e-1]
+noise_var = 0.1
+width = [10, 30]
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("deep", [False, True], ids=["shallow", "deep"])
+def test_random_features_equal_their_kernels(deep):
+    text = RF
+    if deep:
+        text = text.replace('"random_features"', '"deep_random_features"')
+        text = text.replace("width = [10, 30]", "width = [[10, 15], [30, 15]]")
+    spec = SweepSpec.from_toml(text)
+    ds = run(spec, progress=False)
+    assert "mc_var_f" in ds and "theory_var_xf" in ds and "mc_test_stderr" not in ds
+    e, w = spectra.isotropic(20, dtype=DTYPE)
+    widths = (30, 15) if deep else (30,)
+    fvar = jnp.asarray(1.0 / 20, DTYPE)
+    key = jax.random.fold_in(jax.random.fold_in(jax.random.key(0), 1), 0)
+    ridges = jnp.asarray([1e-2, 1e-1], DTYPE)
+    noise = jnp.asarray(0.1, DTYPE)
+    if deep:
+        th = theory.deep_rf_risk(
+            e, w, jnp.asarray(widths, DTYPE), 8.0, ridges[1], noise, jnp.full((2,), fvar)
+        )
+        mc = empirical.deep_rf_ridge_risk(
+            key, e, w, widths, 8, ridges, noise, 2, 2, feature_vars=jnp.full((2,), fvar)
+        )
+    else:
+        th = theory.rf_risk(e, w, 30.0, 8.0, ridges[1], noise, fvar)
+        mc = empirical.rf_ridge_risk(key, e, w, 30, 8, ridges, noise, 2, 2, feature_var=fvar)
+    cell = ds.isel(width=1, num_samples=0)
+    for f in theory.RFRisk.__dataclass_fields__:
+        assert_allclose(cell[f"theory_{f}"].values[1], getattr(th, f), rtol=tol(1e-10, 1e-4))
+    for f in empirical.RFEmpiricalRisk.__dataclass_fields__:
+        assert_allclose(cell[f"mc_{f}"].values, getattr(mc, f), rtol=tol(1e-10, 1e-4))
