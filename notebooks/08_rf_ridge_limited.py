@@ -1,0 +1,206 @@
+# %% [markdown]
+# # Linear random features: variance and ridge dominated
+#
+# Power-law data learned by N isotropic random features with a ridge that decays with the sample
+# size, λ = P^−ℓ with ℓ < α: the renormalised ridge follows the bare ridge, κ₂ ≍ P^−ℓ, so the bias
+# falls like P^−2ℓ·min(r,1) (ridge-limited) and the variance due to the features like
+# P^{−ℓ+ℓ/α}/N (THEORY §4.4 rows 1 and 3); the latter takes over at
+# P_f = N^{1/(ℓ(2 min(r,1) − 1 + 1/α))}. Paper parameters (THEORY §7 item 8): D = 10⁴,
+# N = 2000, α = 2, r = 1.5, λ = P^−1.5, σ_ε = 0.
+
+# %%
+# Setup. In Colab this installs jaxridge (with JAX's CUDA build on GPU runtimes). Sizes follow
+# JAXRIDGE_SCALE: "ci" (seconds, what CI runs), "default" (a minute or two on a CPU), "paper".
+import os
+import subprocess
+import sys
+
+if "google.colab" in sys.modules:
+    gpu = subprocess.run(["nvidia-smi"], capture_output=True).returncode == 0
+    extras = "cuda12,plot,sweep" if gpu else "plot,sweep"
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            f"jaxridge[{extras}] @ git+https://github.com/jaxridge/jaxridge",
+        ],
+        check=True,
+    )
+
+import jax
+import jax.numpy as jnp
+import matplotlib.pyplot as plt
+import numpy as np
+
+import jaxridge
+from jaxridge import notebook
+
+jaxridge.enable_float64()
+timer = notebook.Timer()
+print("scale:", notebook.scale(), "| backend:", jax.default_backend())
+
+# %%
+from jaxridge import empirical, plot, spectra, theory
+
+alpha, r = 2.0, 1.5
+ell = 1.5  # λ = P^−ℓ
+noise_var = 0.0
+D = notebook.pick(ci=300, default=2000, paper=10_000)  # data dimension
+N = notebook.pick(ci=60, default=400, paper=2000)  # width
+P_max = D
+P_mc = notebook.pick(
+    ci=[8, 20, 150],
+    default=[2, 5, 12, 30, 80, 200, 1000, 2000],
+    paper=[2, 5, 10, 20, 50, 100, 300, 600, 2000, 5000, 10_000],
+)
+# `reps` independent replicates of an (n_X × n_F) seed grid; error bars: standard error of the
+# replicate means.
+seeds = notebook.pick(ci=3, default=4, paper=8)
+reps = notebook.pick(ci=3, default=4, paper=5)
+
+eigvals, target = spectra.power_law(D, alpha, r)
+P_theory = jnp.geomspace(1.0, P_max, notebook.pick(ci=60, default=200, paper=300))
+# Var_F ∝ P^{−ℓ(1−1/α)}/N overtakes the bias ∝ P^{−2ℓ min(r,1)} here (THEORY §4.4).
+P_f = N ** (1 / (ell * (2 * min(r, 1) - 1 + 1 / alpha)))
+
+# %% [markdown]
+# ## Theory: one jitted `vmap` of `rf_risk` over P
+
+# %%
+rf_curve = jax.jit(
+    jax.vmap(lambda P: theory.rf_risk(eigvals, target, float(N), P, P**-ell, noise_var))
+)
+# The plotting grid and the Monte-Carlo points in one call (one compilation).
+both = rf_curve(jnp.concatenate([P_theory, jnp.asarray(P_mc, dtype=float)]))
+th = jax.tree.map(lambda x: x[: len(P_theory)], both)
+th_mc = jax.tree.map(lambda x: x[len(P_theory) :], both)
+
+
+# %% [markdown]
+# ## Monte Carlo: two-way ANOVA over data and feature seeds, replicated for error bars
+
+
+# %%
+def monte_carlo(sizes):
+    """Replicate mean and standard error of every field of `rf_ridge_risk` at each P."""
+    out = []
+    for P in sizes:
+        runs = [
+            empirical.rf_ridge_risk(
+                jax.random.key(1000 * P + rep), eigvals, target, N, P, jnp.array([P**-ell]),
+                noise_var=noise_var, num_data_seeds=seeds, num_feature_seeds=seeds,
+            )
+            for rep in range(reps)
+        ]  # fmt: skip
+        out.append(jax.tree.map(lambda *x: np.stack(x)[:, 0], *runs))
+    stacked = jax.tree.map(lambda *x: np.stack(x, axis=1), *out)  # (reps, len(sizes))
+    mean = jax.tree.map(lambda x: x.mean(axis=0), stacked)
+    stderr = jax.tree.map(lambda x: x.std(axis=0, ddof=1) / np.sqrt(reps), stacked)
+    var_feat = stacked.var_f + stacked.var_xf
+    return mean, stderr, (var_feat.mean(0), var_feat.std(0, ddof=1) / np.sqrt(reps))
+
+
+mc, mc_se, mc_var_feat = monte_carlo(P_mc)
+
+# %% [markdown]
+# ## Errors: ridge-limited bias, then feature variance, then width-limited
+
+# %%
+x_th, x_mc = np.asarray(P_theory), np.asarray(P_mc, dtype=float)
+var_feat = th.var_f + th.var_xf
+
+
+def at(curve, P):
+    """A theory curve at P (log–log interpolation), to anchor a guide on it."""
+    return float(np.exp(np.interp(np.log(P), np.log(x_th), np.log(np.asarray(curve)))))
+
+
+with plot.style():
+    fig, ax = plt.subplots(figsize=(6.0, 4.4))
+    plot.curves(
+        x_th,
+        theory={
+            r"$E_g$": th.test, r"Bias$^2$": th.bias, r"Var$_X$": th.var_x,
+            r"Var$_F$ + Var$_{XF}$": var_feat,
+        },
+        empirical={
+            r"$E_g$": (mc.test, mc_se.test), r"Bias$^2$": (mc.bias, mc_se.bias),
+            r"Var$_X$": (mc.var_x, mc_se.var_x), r"Var$_F$ + Var$_{XF}$": mc_var_feat,
+        },
+        gcv={r"$E_g$": mc.gcv},
+        x_empirical=x_mc,
+        ax=ax,
+        xlabel=r"$P$",
+        ylabel="error",
+    )  # fmt: skip
+    # Guides anchored on the theory terms they describe, set off by a factor 3.
+    P_bias = np.geomspace(1.5, P_f * 2, 20)
+    nu_bias = -2 * ell * min(r, 1)
+    plot.guide(ax, P_bias, nu_bias, anchor=(3.0, at(th.bias, 3.0)), scale=3.0,
+               label=plot.power_label(nu_bias))  # fmt: skip
+    P_var = np.geomspace(P_f, N / 1.5, 20)
+    mid = float(np.sqrt(P_f * N))
+    nu_var = -ell + ell / alpha
+    plot.guide(ax, P_var, nu_var, anchor=(mid, at(var_feat, mid)), scale=3.0, linestyle="-.",
+               label=rf"$\propto P^{{{nu_var:.3g}}}/N$")  # fmt: skip
+    plot.vlines(ax, [P_f, N], [r"$P_f$", r"$P = N$"])
+    ax.set_ylim(1e-12, 3.0)
+    ax.set_title(rf"$D={D}$, $N={N}$, $\alpha={alpha:g}$, $r={r}$, $\lambda=P^{{-{ell}}}$")
+    notebook.save(fig, "08_rf_ridge_limited_errors")
+    plt.show()
+
+# %% [markdown]
+# ## Parameters: κ₁, κ₂, γ₁, γ₂ and the normalised df's n₁/D, n₂/D
+#
+# κ₁ (measured by GCV) and κ₂ follow the bare ridge P^−ℓ: the ridge, not the data resolution
+# P^−α, sets the scale the model resolves.
+
+# %%
+with plot.style():
+    fig, ax = plt.subplots(figsize=(5.6, 4.2))
+    plot.curves(
+        x_th,
+        theory={
+            r"$\kappa_1$": th.kappa1, r"$\kappa_2$": th.kappa2,
+            r"$\gamma_1$": th.gamma1, r"$\gamma_2$": th.gamma2,
+            r"$\mathrm{df}_1$": th.df1 / D, r"$\mathrm{df}_2$": th.df2 / D,
+        },
+        empirical={
+            r"$\kappa_1$": (mc.kappa1, mc_se.kappa1),
+            r"$\mathrm{df}_1$": (mc.df1 / D, mc_se.df1 / D),
+        },
+        x_empirical=x_mc,
+        ax=ax,
+        xlabel=r"$P$",
+    )  # fmt: skip
+    plot.guide(ax, np.geomspace(2.0, N / 2, 20), -ell, anchor=(4.0, at(th.kappa1, 4.0)),
+               scale=3.0, label=plot.power_label(-ell))  # fmt: skip
+    plot.vlines(ax, N, [r"$P = N$"])
+    ax.set_ylim(1e-7, 1e1)
+    notebook.save(fig, "08_rf_ridge_limited_parameters")
+    plt.show()
+
+# %% [markdown]
+# ## Numeric check
+#
+# Power-law targets concentrated on the top modes do not self-average: the relative scatter of
+# one (X, F) fit's E_g is O(1), and the replicate standard error measures it. Allow `k` = 4
+# standard errors plus a finite-size term (O(1/√N) corrections to the deterministic equivalent:
+# 25 % at N = 60 (ci), 10 % at N ≥ 200). κ̂₁ (GCV) and df̂ self-average and get a quarter of it.
+
+# %%
+k = 4.0
+finite_size = notebook.pick(ci=0.25, default=0.1, paper=0.05)
+for name in ["test", "kappa1", "df1"]:
+    got, se = np.asarray(getattr(mc, name)), np.asarray(getattr(mc_se, name))
+    want = np.asarray(getattr(th_mc, name))
+    rel = finite_size if name == "test" else finite_size / 4
+    err = np.abs(got - want)
+    print(f"{name:7s} max rel. deviation {max(err / want):.3f}, max |dev|/se {max(err / se):.2f}")
+    assert np.all(err <= k * se + rel * want), (name, got, want, se)
+
+# %%
+timer.report("08_rf_ridge_limited")
