@@ -2,8 +2,10 @@
 
 Layout (every sweep): dimensions are the outer axes in spec order, then ``num_samples``,
 ``ridge`` and, for per-seed values, ``seed``. Variables: ``theory_<field>``, ``mc_<field>``,
-``mc_<field>_stderr`` and ``mc_<field>_seeds``. A deep random-feature ``width`` axis is labelled
-by position, with the layer widths in the auxiliary coordinate ``widths(width, layer)``.
+``mc_<field>_stderr`` and ``mc_<field>_seeds``; with ``fit``, ``fit_<param>`` and
+``fit_<param>_stderr`` (param in alpha, r, noise_var) and ``fit_chi2`` over ``ridge``, and the
+fitted curve ``fit_test`` over (num_samples, ridge). A deep random-feature ``width`` axis is
+labelled by position, with the layer widths in the auxiliary coordinate ``widths(width, layer)``.
 """
 
 from __future__ import annotations
@@ -58,7 +60,10 @@ def chunk_dataset(spec: SweepSpec, index: int, point: dict, arrays: dict):
     coords = _inner_coords(spec)
     data_vars = {}
     for name, value in arrays.items():
-        dims = ("num_samples", "ridge", "seed")[: np.ndim(value)]
+        if np.ndim(value) == 1:
+            dims = ("ridge",)  # one fitted value per ridge (fit_<param>, fit_chi2)
+        else:
+            dims = ("num_samples", "ridge", "seed")[: np.ndim(value)]
         data_vars[name] = (dims, np.asarray(value))
     if any(np.ndim(v) == 3 for v in arrays.values()):
         coords["seed"] = np.arange(spec.num_seeds)

@@ -236,6 +236,7 @@ def _linear_mc(spec, key, eigvals, weights, noise_var, sizes, lams, mesh, dtype)
             ladder=ladder,
             batch=per_call,
             other=num_features,
+            independent=spec.fit,
         )
         pieces.append({k: _to_host(v) for k, v in _fields(out).items()})
     result = {}
@@ -295,6 +296,45 @@ def _rf_mc(spec, key, eigvals, weights, widths, noise_var, fvar, sizes, lams, dt
     return {f"mc_{k}": np.stack([r[k] for r in rows]).astype(dtype) for k in rows[0]}
 
 
+# Fit settings: Adam warm-up, Levenberg–Marquardt polish, 8 vmapped restarts (noisy curves can
+# have a second local minimum along the α·r valley). One compiled kernel serves every ridge.
+FIT_PARAMS = ("alpha", "r", "noise_var")
+_FIT_SETTINGS = dict(steps=60, refine_steps=40, num_restarts=8)
+
+
+def _linear_fit(mc: dict, num_features: int, ps, lams, dtype) -> dict:
+    """Fit (α, r, σ²) to the Monte-Carlo E_g curve of every ridge (weights: (mean/stderr)²)."""
+    from .. import fit as _fit
+
+    mean = np.asarray(mc["mc_test"], np.float64)
+    stderr = np.asarray(mc["mc_test_stderr"], np.float64)
+    sizes = np.asarray(ps, dtype)
+    out = {f"fit_{n}": np.full(len(lams), np.nan) for n in FIT_PARAMS}
+    out.update({f"fit_{n}_stderr": np.full(len(lams), np.nan) for n in FIT_PARAMS})
+    out["fit_chi2"] = np.full(len(lams), np.nan)
+    out["fit_test"] = np.full(mean.shape, np.nan)
+    for j, lam in enumerate(lams):
+        m, s = mean[:, j], stderr[:, j]
+        usable = np.isfinite(m) & np.isfinite(s) & (m > 0) & (s > 0)
+        if usable.sum() <= len(FIT_PARAMS):
+            continue  # too few usable points: leave NaN
+        weights = np.where(usable, (m / np.where(usable, s, 1.0)) ** 2, 0.0)
+        result = _fit.fit_learning_curve(
+            sizes,
+            np.where(usable, m, 1.0).astype(dtype),
+            fixed={"num_features": int(num_features), "ridge": float(lam)},
+            weights=weights.astype(dtype),
+            **_FIT_SETTINGS,
+        )
+        for n in FIT_PARAMS:
+            out[f"fit_{n}"][j] = float(result.params[n])
+            out[f"fit_{n}_stderr"][j] = float(result.stderr[n])
+        dof = max(int(usable.sum()) - len(FIT_PARAMS), 1)
+        out["fit_chi2"][j] = float(result.loss) * float(weights.sum()) / dof
+        out["fit_test"][:, j] = np.asarray(result.curve, np.float64)
+    return {k: v.astype(dtype) for k, v in out.items()}
+
+
 def _fields(module) -> dict:
     return {f: getattr(module, f) for f in type(module).__dataclass_fields__}
 
@@ -316,6 +356,8 @@ def compute_chunk(spec: SweepSpec, index: int, point: dict, mesh: Mesh) -> dict:
             out.update(_linear_theory(eigvals, weights, noise_var, ps, lams, mesh, dtype))
         if spec.monte_carlo:
             out.update(_linear_mc(spec, key, eigvals, weights, noise_var, ps, lams, mesh, dtype))
+        if spec.fit:
+            out.update(_linear_fit(out, eigvals.shape[0], ps, lams, dtype))
         return out
     width = params["width"]
     widths = tuple(width) if isinstance(width, tuple | list) else (int(width),)

@@ -20,7 +20,7 @@ import numpy as np
 __all__ = ["SweepSpec"]
 
 MODELS = ("linear", "random_features", "deep_random_features")
-COMPUTE = ("theory", "monte_carlo")
+COMPUTE = ("theory", "monte_carlo", "fit")
 DTYPES = ("float32", "float64")
 GENERATORS = ("geomspace", "linspace", "logspace")
 
@@ -192,7 +192,13 @@ class SweepSpec:
         model: ``"linear"``, ``"random_features"`` or ``"deep_random_features"``.
         spectrum: the ``[spectrum]`` table (``kind`` and its parameters).
         grid: the ``[grid]`` table (``num_samples``, ``ridge``, ``noise_var``, ``width``).
-        compute: a non-empty subset of ``("theory", "monte_carlo")``.
+        compute: a non-empty subset of ``("theory", "monte_carlo", "fit")``. ``fit`` (linear
+            model on a power-law spectrum, with ``monte_carlo``) fits ``alpha``, ``r`` and
+            ``noise_var`` to each Monte-Carlo learning curve (one per chunk and ridge) with
+            :func:`jaxridge.fit.fit_learning_curve`, weighted by the points' seed scatter; the
+            Monte Carlo then draws a fresh training set for every (P, seed) cell
+            (``independent=True``) so that the points, and the fit's standard errors, are
+            independent.
         dtype: ``"float64"`` or ``"float32"``.
         seed: the root PRNG seed.
         num_seeds: Monte-Carlo seeds per cell (random features: data seeds), >= 2.
@@ -245,9 +251,11 @@ class SweepSpec:
         compute = ["monte_carlo" if c == "gcv" else c for c in compute]
         for c in compute:
             if c not in COMPUTE:
-                raise _fail("compute", f"must list some of theory, monte_carlo; got {c!r}")
+                raise _fail("compute", f"must list some of theory, monte_carlo, fit; got {c!r}")
         if not compute:
             raise _fail("compute", "must not be empty; give theory and/or monte_carlo")
+        if "fit" in compute and "monte_carlo" not in compute:
+            raise _fail("compute", "fit needs monte_carlo (it fits the Monte-Carlo curves)")
         set_(self, "compute", tuple(c for c in COMPUTE if c in compute))
         if self.dtype not in DTYPES:
             raise _fail("dtype", f"must be float32 or float64, got {self.dtype!r}")
@@ -279,6 +287,19 @@ class SweepSpec:
             raise _fail("devices", f"must be 'all' or an int >= 1, got {dev!r}")
         set_(self, "spectrum", self._check_spectrum(self.spectrum))
         set_(self, "grid", self._check_grid(self.grid))
+        if self.fit:
+            if (
+                self.model != "linear"
+                or self.spectrum["kind"] != "power_law"
+                or self.spectrum.get("normalize", False)
+            ):
+                raise _fail(
+                    "compute",
+                    "fit is available for model = 'linear' with spectrum.kind = 'power_law' "
+                    "and normalize = false (it fits alpha, r and noise_var of the power law)",
+                )
+            if len(self.num_samples_values()) < 5:
+                raise _fail("grid.num_samples", "needs at least 5 sizes to fit 3 parameters")
         self._check_memory()
 
     def _check_spectrum(self, table) -> dict:
@@ -446,6 +467,10 @@ class SweepSpec:
     @property
     def theory(self) -> bool:
         return "theory" in self.compute
+
+    @property
+    def fit(self) -> bool:
+        return "fit" in self.compute
 
     def axes(self) -> list[Axis]:
         """Every grid axis in dataset order: outer axes (one chunk per point), then inner.

@@ -134,3 +134,50 @@ def test_random_features_equal_their_kernels(deep):
         assert_allclose(cell[f"theory_{f}"].values[1], getattr(th, f), rtol=tol(1e-10, 1e-4))
     for f in empirical.RFEmpiricalRisk.__dataclass_fields__:
         assert_allclose(cell[f"mc_{f}"].values, getattr(mc, f), rtol=tol(1e-10, 1e-4))
+
+
+@pytest.mark.slow
+def test_fit_equals_a_direct_fit_of_independent_curves(x64):
+    # compute = [..., "fit"]: Monte Carlo with a fresh draw per (P, seed) cell, then
+    # fit_learning_curve on each ridge's curve, weighted by (mean/stderr)²: the runner's numbers
+    # equal that pipeline written out by hand, and the truth is within 4 standard errors.
+    from jaxridge import fit as fit_
+
+    spec = SweepSpec.from_dict(
+        dict(
+            name="fit",
+            model="linear",
+            compute=["monte_carlo", "fit"],
+            dtype="float64",
+            seed=11,
+            num_seeds=16,
+            devices=1,
+            spectrum=dict(kind="power_law", num_features=200, alpha=1.5, r=0.4),
+            grid=dict(num_samples=[10, 16, 25, 40, 63, 100, 150], ridge=[1e-3], noise_var=0.05),
+        )
+    )
+    ds = run(spec, progress=False)
+    e, w = spectra.power_law(200, 1.5, 0.4)
+    sizes = [10, 16, 25, 40, 63, 100, 150]
+    key = jax.random.fold_in(jax.random.key(11), 0)
+    mc = empirical.learning_curve(key, e, w, sizes, jnp.asarray([1e-3]), 0.05, 16, independent=True)
+    test = np.asarray(mc.test[:, :, 0])
+    mean, stderr = test.mean(axis=1), test.std(axis=1, ddof=1) / 4.0
+    assert_allclose(ds.mc_test.values[:, 0], mean, rtol=1e-10)
+    direct = fit_.fit_learning_curve(
+        np.asarray(sizes, float),
+        mean,
+        fixed={"num_features": 200, "ridge": 1e-3},
+        weights=(mean / stderr) ** 2,
+        steps=60,
+        refine_steps=40,
+        num_restarts=8,
+    )
+    for name, truth in {"alpha": 1.5, "r": 0.4, "noise_var": 0.05}.items():
+        got, se = float(ds[f"fit_{name}"].values[0]), float(ds[f"fit_{name}_stderr"].values[0])
+        assert_allclose(got, float(direct.params[name]), rtol=1e-8)
+        assert_allclose(se, float(direct.stderr[name]), rtol=1e-6)
+        assert abs(got - truth) < 4 * se, (name, got, truth, se)
+    assert ds.fit_alpha.dims == ("ridge",)
+    assert ds.fit_test.dims == ("num_samples", "ridge")
+    assert 0 < float(ds.fit_chi2.values[0]) < 4

@@ -107,6 +107,12 @@ def test_random_feature_axes():
         ({"model": "random_features"}, "argument `grid.width` is required"),
         ({"keep_seeds": True, "model": "random_features", "grid.width": 10}, "keep_seeds"),
         ({"max_bytes": 10_000}, "argument `max_bytes` = 10,000 is too small"),
+        ({"compute": ["theory", "fit"]}, "fit needs monte_carlo"),
+        ({"compute": ["monte_carlo", "fit"], "grid.num_samples": [10, 20, 40]}, "at least 5"),
+        (
+            {"compute": ["monte_carlo", "fit"], "spectrum.normalize": True},
+            "fit is available for model = 'linear'",
+        ),
     ],
 )
 def test_bad_specs_name_the_key(changes, match):
