@@ -51,6 +51,20 @@ CASES = {
         repeats=1,
         compute=("theory",),
     ),
+    # The figure-sized Monte-Carlo curve (α = 2, r = 1.8, N = 10⁴, 20 P from 10 to N, 30 λ)
+    # as one chunk through the runner: meant for a GPU.
+    "gpu": dict(
+        num_features=10_000,
+        alphas=[2.0],
+        r=1.8,
+        noise_vars=[0.01],
+        sizes=[10, 10_000, 20],
+        ridges=[float(x) for x in __import__("numpy").geomspace(1e-6, 1.0, 30)],
+        num_seeds=3,  # as bench_empirical.py's gpu case: one seed at this size fills a GPU
+        repeats=1,
+        compute=("theory", "monte_carlo"),
+        max_bytes=30_000_000_000,  # one seed at P = N = 10⁴ needs 5.6 GB
+    ),
 }
 DEVICE_COUNTS = (1, 4)
 
@@ -65,11 +79,12 @@ def _spec(case, seed=0):
         dtype="float64",
         seed=seed,
         num_seeds=case["num_seeds"],
+        max_bytes=case.get("max_bytes", 1_000_000_000),
         spectrum={
             "kind": "power_law",
             "num_features": case["num_features"],
             "alpha": case["alphas"],
-            "r": 0.4,
+            "r": case.get("r", 0.4),
         },
         grid={
             "num_samples": {"geomspace": case["sizes"]},
@@ -93,12 +108,16 @@ def _bare(spec):
     outs = []
     index = 0
     for alpha in axes["alpha"]:
-        e, w = spectra.power_law(spec.spectrum["num_features"], alpha, 0.4)
+        e, w = spectra.power_law(spec.spectrum["num_features"], alpha, spec.spectrum["r"])
         for noise in axes.get("noise_var", [spec.grid["noise_var"]]):
             key = jax.random.fold_in(jax.random.key(spec.seed), index)
             outs.append(theory.ridge_risk_grid(e, w, p, lam[None, :], noise))
             if spec.monte_carlo:
-                outs.append(empirical.learning_curve(key, e, w, sizes, lam, noise, spec.num_seeds))
+                outs.append(
+                    empirical.learning_curve(
+                        key, e, w, sizes, lam, noise, spec.num_seeds, max_bytes=spec.max_bytes
+                    )
+                )
             index += 1
     return jax.block_until_ready(outs)
 
@@ -131,13 +150,16 @@ def worker(case_name: str) -> dict:
     t0 = time.perf_counter()
     ds = sweep.run(spec, progress=False)
     first = time.perf_counter() - t0
+    print(f"first call (compile + run): {first:.2f} s", file=sys.stderr, flush=True)
     steady = _median_time(lambda: sweep.run(spec, progress=False), case["repeats"])
+    print(f"steady: {steady:.2f} s", file=sys.stderr, flush=True)
 
     def to_disk():
         with tempfile.TemporaryDirectory() as tmp:
             sweep.run(spec, Path(tmp) / "out", progress=False)
 
     disk = _median_time(to_disk, case["repeats"])
+    print(f"to disk: {disk:.2f} s", file=sys.stderr, flush=True)
     _bare(spec)  # compile
     bare = _median_time(lambda: _bare(spec), case["repeats"])
     return dict(
@@ -161,25 +183,33 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small case for smoke tests")
     parser.add_argument("--json", default=None, help="output JSON path")
+    parser.add_argument("--case", choices=sorted(CASES), default=None, help="case (default full)")
+    parser.add_argument(
+        "--devices",
+        default=None,
+        help="comma-separated host device counts, one process each (default 1,4; on an "
+        "accelerator the visible devices are used and this only repeats the run)",
+    )
     parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    case_name = "quick" if args.quick else "full"
+    case_name = args.case or ("quick" if args.quick else "full")
     if args.worker is not None:
         print(json.dumps(worker(case_name)))
         return
 
+    counts = [int(c) for c in args.devices.split(",")] if args.devices else list(DEVICE_COUNTS)
     rows = []
-    for count in DEVICE_COUNTS:
+    for count in counts:
         flags = os.environ.get("XLA_FLAGS", "").split()
         flags = [f for f in flags if "xla_force_host_platform_device_count" not in f]
         flags.append(f"--xla_force_host_platform_device_count={count}")
         env = dict(os.environ, XLA_FLAGS=" ".join(flags))
         root = str(Path(__file__).resolve().parents[1])
         env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
-        cmd = [sys.executable, __file__, "--worker", "1"] + (["--quick"] if args.quick else [])
-        proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
+        cmd = [sys.executable, __file__, "--worker", "1", "--case", case_name]
+        # The worker's stderr (progress, errors) passes straight through.
+        proc = subprocess.run(cmd, stdout=subprocess.PIPE, text=True, env=env)
         if proc.returncode != 0:
-            sys.stderr.write(proc.stderr[-4000:])
             raise SystemExit(f"worker with {count} device(s) failed")
         rows.append(json.loads(proc.stdout.strip().splitlines()[-1]))
 
@@ -193,7 +223,7 @@ def main() -> None:
         dtype="float64",
         machine=f"{platform.machine()} {platform.processor() or ''}".strip(),
         cpu_count=os.cpu_count(),
-        quick=args.quick,
+        case_name=case_name,
         case=CASES[case_name],
     )
     case = CASES[case_name]
@@ -219,7 +249,7 @@ def main() -> None:
         if args.json
         else Path(__file__).parent
         / "results"
-        / ("bench_sweep_quick.json" if args.quick else "bench_sweep.json")
+        / ("bench_sweep.json" if case_name == "full" else f"bench_sweep_{case_name}.json")
     )
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(dict(meta=meta, results=rows), indent=1))

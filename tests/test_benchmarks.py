@@ -29,7 +29,8 @@ CASES = [pytest.param(s, marks=pytest.mark.slow) if s.stem in HEAVY else s for s
 @pytest.mark.parametrize("script", CASES, ids=[s.stem for s in SCRIPTS])
 def test_benchmark_quick(script, tmp_path):
     out = tmp_path / f"{script.stem}.json"
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p)
     proc = subprocess.run(
         [sys.executable, str(script), "--quick", "--json", str(out)],
         capture_output=True,
