@@ -10,13 +10,16 @@ computes the whole (num_samples × ridge) plane:
   :func:`jaxridge.empirical.learning_curve` (one draw and one decomposition per (P, seed) for
   every ridge), over batches of seeds;
 * Monte Carlo, random features: :func:`jaxridge.empirical.rf_ridge_risk` (or
-  ``deep_rf_ridge_risk``) per sample size (its shapes depend on P; each P compiles once).
+  ``deep_rf_ridge_risk``) per sample size (its shapes depend on P; each P compiles once), on
+  ``num_replicates`` independent seed grids; means and standard errors over the replicates.
 
 Sharding: the batch axes — the seeds of the linear Monte Carlo and the flattened (P, λ) plane
 of the theory — are placed with a ``NamedSharding`` over a 1-D ``Mesh`` of the devices and the
 same jitted kernels run on them; XLA partitions the batch. Inputs are padded to a multiple of
 the device count (extra seeds/points are computed and dropped), so the results equal a
-single-device run. Random-feature Monte Carlo runs on the default device.
+single-device run. Random-feature Monte Carlo runs on the default device. On a CPU mesh of more
+than one (host) device the linear Monte Carlo runs one seed per device per call (see
+:func:`_one_seed_per_device`: batched LAPACK calls deadlock there in jaxlib 0.10).
 
 Randomness: chunk ``c`` (its index in C order over the outer axes) uses the key
 ``fold_in(key(seed), c)``; linear Monte Carlo seed ``s`` of that chunk is ``fold_in(chunk key,
@@ -64,6 +67,30 @@ def _mesh(spec: SweepSpec) -> Mesh:
             )
         devices = devices[: spec.devices]
     return Mesh(np.asarray(devices), ("batch",))
+
+
+def _one_seed_per_device(mesh: Mesh) -> bool:
+    """Whether the linear Monte Carlo must give each device one seed per call (CPU meshes).
+
+    Workaround for a deadlock of jaxlib 0.10's CPU LAPACK kernels, CPU backend only. The
+    ``eigh`` of a batch of matrices (``lapack_?syevd_ffi``; every LAPACK FFI kernel does the
+    same) worth more than ~2e5 FLOP (batch · 5n³) is split into chunks that are scheduled on
+    XLA:CPU's intra-op thread pool, and the calling thread blocks until they are done
+    (``ParallelBatchMap`` → ``absl::BlockingCounter::Wait``). That pool is shared by all host
+    devices (it has max(cores, devices) threads) and XLA:CPU's thunk executor runs parts of each
+    device's program on its workers. With two or more devices, each running the vmapped seeds
+    of ``run_grid``, every worker can end up blocked in such a wait at the same time, and the
+    chunks they queued never run: the program hangs with the CPU idle (seen as a hang in
+    ``_to_host``; it is timing-dependent, and tiny sweeps stay below the FLOP threshold).
+    With one seed per device the ``eigh`` batch is 1 and LAPACK runs inline on the calling
+    thread, so nothing waits on the pool. The devices already share the cores, so this costs
+    little: ``num_seeds / devices`` calls instead of one (each seed still computes every P and
+    every λ in one compiled program).
+    Upstream removed the parallel path from open-source jaxlib builds after 0.11.0
+    (jax-ml/jax 859992407d, "Don't try to parallelize LAPACK kernels in opensource builds").
+    Accelerators are unaffected and keep their per-device batches.
+    """
+    return mesh.size > 1 and mesh.devices.flat[0].platform == "cpu"
 
 
 def _shard(x, mesh: Mesh):
@@ -210,6 +237,8 @@ def _linear_mc(spec, key, eigvals, weights, noise_var, sizes, lams, mesh, dtype)
     ladder = _cost.bucket_ladder(int(sizes.max()), _cost._BUCKET_GROWTH)
     unit = _cost.linear_mc_seed_bytes(int(sizes.max()), num_features, len(lams), spec.itemsize())
     per_device = _cost.per_device_batch(unit, spec.max_bytes, -(-spec.num_seeds // mesh.size))
+    if _one_seed_per_device(mesh):
+        per_device = 1  # batched LAPACK deadlocks on CPU meshes (see _one_seed_per_device)
     num_calls, per_call = _cost.balanced_calls(spec.num_seeds, per_device * mesh.size, mesh.size)
     # Seed s is fold_in(key, s) whatever the padding (as in empirical.learning_curve).
     keys = seed_keys(key, num_calls * per_call)
@@ -261,17 +290,24 @@ def _summarise(result: dict, name: str, values: np.ndarray, keep: bool, dtype) -
 
 
 def _rf_mc(spec, key, eigvals, weights, widths, noise_var, fvar, sizes, lams, dtype) -> dict:
+    """Random-feature Monte Carlo: mean and standard error over independent replicate grids.
+
+    Replicate ``r`` of sample size ``i`` uses the key ``fold_in(fold_in(chunk key, i), r)``; each
+    replicate is one ``num_seeds × num_feature_seeds`` grid of :func:`empirical.rf_ridge_risk`
+    (or the deep version), whose pooled estimates share their draws, so the error bar comes
+    from the scatter of the replicate means. Every call of a given P reuses one compiled
+    program (shapes depend on P, not on the replicate).
+    """
     ridges = jnp.asarray(lams, dtype)
-    rows = []
-    for i, num_samples in enumerate(sizes):
-        sub = jax.random.fold_in(key, i)
-        common = dict(
-            noise_var=jnp.asarray(noise_var, dtype),
-            num_data_seeds=spec.num_seeds,
-            num_feature_seeds=spec.num_feature_seeds,
-        )
+    common = dict(
+        noise_var=jnp.asarray(noise_var, dtype),
+        num_data_seeds=spec.num_seeds,
+        num_feature_seeds=spec.num_feature_seeds,
+    )
+
+    def one(sub, num_samples):
         if spec.model == "random_features":
-            out = empirical.rf_ridge_risk(
+            return empirical.rf_ridge_risk(
                 sub,
                 eigvals,
                 weights,
@@ -281,19 +317,32 @@ def _rf_mc(spec, key, eigvals, weights, widths, noise_var, fvar, sizes, lams, dt
                 feature_var=jnp.asarray(fvar, dtype),
                 **common,
             )
-        else:
-            out = empirical.deep_rf_ridge_risk(
-                sub,
-                eigvals,
-                weights,
-                tuple(int(w) for w in widths),
-                int(num_samples),
-                ridges,
-                feature_vars=jnp.full((len(widths),), fvar, dtype),
-                **common,
-            )
-        rows.append({k: _to_host(v) for k, v in _fields(out).items()})
-    return {f"mc_{k}": np.stack([r[k] for r in rows]).astype(dtype) for k in rows[0]}
+        return empirical.deep_rf_ridge_risk(
+            sub,
+            eigvals,
+            weights,
+            tuple(int(w) for w in widths),
+            int(num_samples),
+            ridges,
+            feature_vars=jnp.full((len(widths),), fvar, dtype),
+            **common,
+        )
+
+    rows = []  # rows[i][field]: (replicates, L)
+    for i, num_samples in enumerate(sizes):
+        size_key = jax.random.fold_in(key, i)
+        reps = [
+            _fields(one(jax.random.fold_in(size_key, r), num_samples))
+            for r in range(spec.num_replicates)
+        ]
+        rows.append({k: np.stack([_to_host(rep[k]) for rep in reps]) for k in reps[0]})
+    out = {}
+    for k in rows[0]:
+        values = np.stack([row[k] for row in rows]).astype(np.float64)  # (P, R, L)
+        out[f"mc_{k}"] = values.mean(axis=1).astype(dtype)
+        stderr = values.std(axis=1, ddof=1) / math.sqrt(spec.num_replicates)
+        out[f"mc_{k}_stderr"] = stderr.astype(dtype)
+    return out
 
 
 # Fit settings: Adam warm-up, Levenberg–Marquardt polish, 8 vmapped restarts (noisy curves can

@@ -56,6 +56,7 @@ TOP_KEYS = (
     "seed",
     "num_seeds",
     "num_feature_seeds",
+    "num_replicates",
     "keep_seeds",
     "feature_var",
     "max_bytes",
@@ -162,6 +163,7 @@ class SweepSpec:
         seed = 0
         num_seeds = 20                # Monte-Carlo seeds (random features: data seeds)
         num_feature_seeds = 4         # random features: feature seeds
+        num_replicates = 4            # random features: independent seed grids per cell
         keep_seeds = false            # also store per-seed values (linear model)
         feature_var = 0.001           # random features: entry variance (default 1/D)
         max_bytes = 1_000_000_000     # memory budget per device for one batch
@@ -203,6 +205,11 @@ class SweepSpec:
         seed: the root PRNG seed.
         num_seeds: Monte-Carlo seeds per cell (random features: data seeds), >= 2.
         num_feature_seeds: random features: feature seeds per cell, >= 2.
+        num_replicates: random features: independent ``num_seeds × num_feature_seeds`` grids
+            per cell, >= 2. A cell's ``mc_*`` is their mean and ``mc_*_stderr`` the standard
+            error of that mean from their scatter (the estimates of one grid share its data
+            and feature draws, so a single grid gives no honest error bar). A cell costs
+            ``num_replicates × num_seeds × num_feature_seeds`` ridge fits.
         keep_seeds: also store the per-seed Monte-Carlo values (linear model only).
         feature_var: random features: the entry variance of the weights (default 1/D).
         max_bytes: memory budget per device for one batch of work.
@@ -234,6 +241,7 @@ class SweepSpec:
     seed: int = 0
     num_seeds: int = 20
     num_feature_seeds: int = 4
+    num_replicates: int = 4
     keep_seeds: bool = False
     feature_var: float | None = None
     max_bytes: int = 1_000_000_000
@@ -259,7 +267,8 @@ class SweepSpec:
         set_(self, "compute", tuple(c for c in COMPUTE if c in compute))
         if self.dtype not in DTYPES:
             raise _fail("dtype", f"must be float32 or float64, got {self.dtype!r}")
-        for key, minimum in (("seed", 0), ("num_seeds", 1), ("num_feature_seeds", 1)):
+        counts = (("seed", 0), ("num_seeds", 1), ("num_feature_seeds", 1), ("num_replicates", 1))
+        for key, minimum in counts:
             value = getattr(self, key)
             if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
                 raise _fail(key, f"must be an int >= {minimum}, got {value!r}")
@@ -267,6 +276,11 @@ class SweepSpec:
             raise _fail("num_seeds", "must be >= 2 for monte_carlo (standard errors need 2)")
         if self.monte_carlo and self.model != "linear" and self.num_feature_seeds < 2:
             raise _fail("num_feature_seeds", "must be >= 2 for random-feature Monte Carlo")
+        if self.monte_carlo and self.model != "linear" and self.num_replicates < 2:
+            raise _fail(
+                "num_replicates",
+                "must be >= 2 for random-feature Monte Carlo (standard errors need 2)",
+            )
         if not isinstance(self.keep_seeds, bool):
             raise _fail("keep_seeds", f"must be true or false, got {self.keep_seeds!r}")
         if self.keep_seeds and self.model != "linear":
@@ -436,6 +450,8 @@ class SweepSpec:
             value = getattr(self, field.name)
             if field.name == "feature_var" and value is None:
                 continue
+            if field.name == "num_replicates" and self.model == "linear":
+                continue  # random features only (and linear specs keep their resume hash)
             out[field.name] = list(value) if isinstance(value, tuple) else value
         top = [k for k in TOP_KEYS if k in out]
         return {k: out[k] for k in top}

@@ -88,6 +88,7 @@ compute = ["theory", "monte_carlo"]
 dtype = "{DTYPE_NAME}"
 num_seeds = 2
 num_feature_seeds = 2
+num_replicates = 3
 devices = 1
 
 [spectrum]
@@ -112,28 +113,43 @@ def test_random_features_equal_their_kernels(deep):
         text = text.replace("width = [10, 30]", "width = [[10, 15], [30, 15]]")
     spec = SweepSpec.from_toml(text)
     ds = run(spec, progress=False)
-    assert "mc_var_f" in ds and "theory_var_xf" in ds and "mc_test_stderr" not in ds
+    assert "mc_var_f" in ds and "theory_var_xf" in ds and "mc_var_f_stderr" in ds
     e, w = spectra.isotropic(20, dtype=DTYPE)
     widths = (30, 15) if deep else (30,)
     fvar = jnp.asarray(1.0 / 20, DTYPE)
-    key = jax.random.fold_in(jax.random.fold_in(jax.random.key(0), 1), 0)
+    # Chunk 1 (width 30), sample size 0, replicates r = 0, 1, 2: key fold_in(…(…, 1), 0), r).
+    size_key = jax.random.fold_in(jax.random.fold_in(jax.random.key(0), 1), 0)
+    keys = [jax.random.fold_in(size_key, r) for r in range(3)]
     ridges = jnp.asarray([1e-2, 1e-1], DTYPE)
     noise = jnp.asarray(0.1, DTYPE)
     if deep:
         th = theory.deep_rf_risk(
             e, w, jnp.asarray(widths, DTYPE), 8.0, ridges[1], noise, jnp.full((2,), fvar)
         )
-        mc = empirical.deep_rf_ridge_risk(
-            key, e, w, widths, 8, ridges, noise, 2, 2, feature_vars=jnp.full((2,), fvar)
-        )
+        reps = [
+            empirical.deep_rf_ridge_risk(
+                k, e, w, widths, 8, ridges, noise, 2, 2, feature_vars=jnp.full((2,), fvar)
+            )
+            for k in keys
+        ]
     else:
         th = theory.rf_risk(e, w, 30.0, 8.0, ridges[1], noise, fvar)
-        mc = empirical.rf_ridge_risk(key, e, w, 30, 8, ridges, noise, 2, 2, feature_var=fvar)
+        reps = [
+            empirical.rf_ridge_risk(k, e, w, 30, 8, ridges, noise, 2, 2, feature_var=fvar)
+            for k in keys
+        ]
     cell = ds.isel(width=1, num_samples=0)
     for f in theory.RFRisk.__dataclass_fields__:
         assert_allclose(cell[f"theory_{f}"].values[1], getattr(th, f), rtol=tol(1e-10, 1e-4))
     for f in empirical.RFEmpiricalRisk.__dataclass_fields__:
-        assert_allclose(cell[f"mc_{f}"].values, getattr(mc, f), rtol=tol(1e-10, 1e-4))
+        values = np.stack([np.asarray(getattr(m, f), np.float64) for m in reps])  # (3, L)
+        mean, stderr = values.mean(0), values.std(0, ddof=1) / np.sqrt(3)
+        assert_allclose(cell[f"mc_{f}"].values, mean, rtol=tol(1e-10, 1e-4))
+        assert_allclose(
+            cell[f"mc_{f}_stderr"].values, stderr, rtol=tol(1e-8, 1e-3), atol=tol(1e-14, 1e-6)
+        )
+    # The replicates are independent draws: their scatter is not zero.
+    assert np.all(cell["mc_test_stderr"].values > 0)
 
 
 @pytest.mark.slow

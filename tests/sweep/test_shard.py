@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import jax
 import numpy as np
 import pytest
 from jax.sharding import NamedSharding
 
-from jaxridge.sweep import _run, run
+from jaxridge.sweep import SweepSpec, _run, load, run
 from tests.helpers import assert_allclose, tol
 from tests.sweep import tiny_spec
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_sharded_equals_single_device(monkeypatch):
@@ -47,3 +54,62 @@ def test_too_many_devices_is_an_error():
     spec = tiny_spec(devices=len(jax.devices()) + 1)
     with pytest.raises(ValueError, match="argument `devices`"):
         run(spec, progress=False)
+
+
+# Past the size where jaxlib 0.10 splits a batched eigh over XLA:CPU's thread pool (batch · 5n³ ≥
+# 2e5 FLOP; here 4 seeds per device of 48 x 48 matrices), which deadlocked host devices (see
+# _run._one_seed_per_device); the tiny sweeps stay below it. The hang is timing-dependent: on 2
+# cores this spec hung in 14 runs out of 14 before the fix (32 x 32 matrices: ~80%); now the
+# 4-device run takes ~8 s.
+LAPACK_SIZED = """
+name = "lapack-sized"
+model = "linear"
+compute = ["monte_carlo"]
+dtype = "float64"
+seed = 5
+num_seeds = 16
+devices = 4
+
+[spectrum]
+kind = "power_law"
+num_features = 48
+alpha = 1.5
+r = 0.4
+
+[grid]
+num_samples = { linspace = [48, 56, 9] }
+ridge = [1e-2, 1e-1]
+noise_var = 0.01
+"""
+
+
+def test_sharded_monte_carlo_past_lapack_threshold_does_not_hang(tmp_path, x64):
+    # Its own process with 4 host devices, so that a deadlock fails the test after the
+    # timeout instead of hanging the suite.
+    spec_file = tmp_path / "lapack.toml"
+    spec_file.write_text(LAPACK_SIZED)
+    out = tmp_path / "out"
+    flags = [f for f in os.environ.get("XLA_FLAGS", "").split() if "device_count" not in f]
+    env = dict(
+        os.environ,
+        PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+        XLA_FLAGS=" ".join([*flags, "--xla_force_host_platform_device_count=4"]),
+    )
+    cmd = [sys.executable, "-m", "jaxridge.cli", "run", str(spec_file), "--out", str(out)]
+    try:
+        proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=240)
+    except subprocess.TimeoutExpired:
+        pytest.fail("the 4-device sweep hung (batched LAPACK on host devices deadlocks)")
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
+    sharded = load(out)
+    data = SweepSpec.from_toml(LAPACK_SIZED).to_dict()
+    data["devices"] = 1
+    single = run(SweepSpec.from_dict(data), progress=False)
+    # Only rounding differs (1 seed per device per call against 16 vmapped seeds): ~1e-14 at
+    # most, for E_tr and GCV at P ≈ N (λ ≥ 1e-2 keeps them well conditioned).
+    for name in single.data_vars:
+        scale = np.max(np.abs(single[name.removesuffix("_stderr")].values))
+        atol = 1e-12 * scale if name.endswith("_stderr") else 0.0
+        assert_allclose(
+            sharded[name].values, single[name].values, rtol=1e-12, atol=atol, err_msg=name
+        )

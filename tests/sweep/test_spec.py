@@ -60,6 +60,16 @@ def test_axes_order_values_and_round_trip():
     assert dataclasses.replace(spec, seed=1).fingerprint() != spec.fingerprint()
 
 
+def test_num_replicates_belongs_to_random_features():
+    # Linear specs do not carry it (nor does their resume hash); random-feature specs do.
+    assert "num_replicates" not in SweepSpec.from_toml(BASE).to_dict()
+    rf = _spec(model="random_features", num_replicates=3, **{"grid.width": 50})
+    assert rf.to_dict()["num_replicates"] == 3
+    assert SweepSpec.from_toml(rf.to_toml()) == rf
+    other = dataclasses.replace(rf, num_replicates=5)
+    assert other.fingerprint() != rf.fingerprint()
+
+
 def test_theory_only_keeps_float_sample_sizes_and_scalars_are_not_axes():
     spec = _spec(compute=["theory"], **{"grid.noise_var": 0.1, "spectrum.alpha": 1.5})
     axes = {a.name: a for a in spec.axes()}
@@ -106,6 +116,11 @@ def test_random_feature_axes():
         ({"grid.width": [10]}, "argument `grid.width` applies to random-feature models"),
         ({"model": "random_features"}, "argument `grid.width` is required"),
         ({"keep_seeds": True, "model": "random_features", "grid.width": 10}, "keep_seeds"),
+        (
+            {"num_replicates": 1, "model": "random_features", "grid.width": 10},
+            "argument `num_replicates` must be >= 2",
+        ),
+        ({"num_replicates": 0}, "argument `num_replicates` must be an int >= 1"),
         ({"max_bytes": 10_000}, "argument `max_bytes` = 10,000 is too small"),
         ({"compute": ["theory", "fit"]}, "fit needs monte_carlo"),
         ({"compute": ["monte_carlo", "fit"], "grid.num_samples": [10, 20, 40]}, "at least 5"),
