@@ -336,12 +336,10 @@ def _rf_mc(spec, key, eigvals, weights, widths, noise_var, fvar, sizes, lams, dt
             for r in range(spec.num_replicates)
         ]
         rows.append({k: np.stack([_to_host(rep[k]) for rep in reps]) for k in reps[0]})
-    out = {}
+    out: dict = {}
     for k in rows[0]:
-        values = np.stack([row[k] for row in rows]).astype(np.float64)  # (P, R, L)
-        out[f"mc_{k}"] = values.mean(axis=1).astype(dtype)
-        stderr = values.std(axis=1, ddof=1) / math.sqrt(spec.num_replicates)
-        out[f"mc_{k}_stderr"] = stderr.astype(dtype)
+        values = np.stack([row[k] for row in rows])  # (P, R, L)
+        _summarise(out, k, np.moveaxis(values, 1, -1), False, dtype)  # over replicates
     return out
 
 
