@@ -38,10 +38,15 @@ Conventions (where THEORY leaves a choice):
   between a ridge-limited bias and the noise term is the ``"optimally tuned"`` balance.
 * ``r`` enters through ``min(r, 1)`` (bias; rates saturate at r = 1, with log corrections at
   r = 1) and ``min(r, ½)`` (width and feature-variance terms).
-* Random features with anisotropic feature weights: THEORY gives the feature-variance exponent
+* Random features: the feature-variance term ``Var_F + Var_XF`` is present at every finite
+  width exponent q, also under-parameterised (q < 1), where the ridge rather than the width sets
+  κ₂ whenever ℓ/α < q (THEORY §4.4 item 3, corrected). THEORY gives its exponent
   ``(α − c)·min(1, ℓ/α) + q·c`` for r ≥ ½; for r < ½ jaxridge uses
   ``min(1, ℓ/α)·(2α·min(r, ½) − c) + q·c``, which equals that formula for r ≥ ½ and the
-  isotropic r < ½ law ``P^{1−2αr}/N`` for c = 1 (an extrapolation, flagged in ``notes``).
+  isotropic r < ½ law ``P^{1−2αr}/N`` for c = 1 (an extrapolation, flagged in ``notes``). When
+  that term grows as κ₂ shrinks (2α·min(r, ½) < c) and q < 1, ``min(1, ℓ/α)`` is capped at q
+  (κ₂ cannot fall below the width's N^−α), where it equals the width-limited term; the local
+  slopes of :func:`~jaxridge.theory.rf_risk` confirm both choices (tests/theory/test_scaling.py).
 """
 
 from __future__ import annotations
@@ -186,9 +191,18 @@ def _terms(alpha, r, noise, ell, q, c, model):
         if q <= 1.0:
             # Under-parameterised in features: E_g ∝ N^{−2α min(r,½)} = P^{−2αq min(r,½)}.
             terms[WIDTH_LIMITED] = 2.0 * alpha * q * rh
-        if q >= 1.0:
-            # Var_F + Var_XF ≍ κ₂^{2 min(r,½) − c/α} N^{−c}.
-            terms[FEATURE_VARIANCE_LIMITED] = (eff / alpha) * (2.0 * alpha * rh - c) + q * c
+        # Var_F + Var_XF ≍ κ₂^{2 min(r,½) − c/α} N^{−c} at every q (THEORY §4.4 item 3): for
+        # q < 1 the ridge, not the width, sets κ₂ ≍ λ whenever ℓ/α < q, and this term can then
+        # be the smallest. κ₂ ≍ P^{−α·m} with m = min(1, ℓ/α) as in THEORY's formula.
+        m = eff / alpha
+        slope = 2.0 * alpha * rh - c
+        if q < 1.0 and slope < 0.0:
+            # A term that grows as κ₂ shrinks (r < ½ with 2αr < c) must use the κ₂ the width
+            # actually allows, κ₂ ≳ N^{−α} = P^{−αq}; it then equals the width term. (With
+            # slope ≥ 0 the cap could only lower this term to the width term, which is present:
+            # the minimum is the same, and THEORY's uncapped value is kept in `terms`.)
+            m = min(m, q)
+        terms[FEATURE_VARIANCE_LIMITED] = m * slope + q * c
     if noise:
         # Noise: σ² P^{−(1 − min(1, ℓ/α, q))}; for linear ridge q = ∞.
         terms[NOISE_DOMINATED] = 1.0 - min(1.0, ell / alpha, q)
@@ -212,8 +226,7 @@ def _candidate_ridge_exponents(alpha, r, noise, q, c, model):
     if model == "random_features" and math.isfinite(q):
         if q <= 1.0:
             lines.append((0.0, 2.0 * alpha * q * rh))
-        if q >= 1.0:
-            lines.append(((2.0 * alpha * rh - c) / alpha, q * c))
+        lines.append(((2.0 * alpha * rh - c) / alpha, q * c))
     if noise:
         lines.append((-1.0 / alpha, 1.0))
         if math.isfinite(q):
@@ -288,8 +301,10 @@ def exponents(
 
     Random features (``model="random_features"``, ``N = P^q``) add the width-limited term
     ``2αq·min(r, ½)`` (q ≤ 1) and the feature-variance term
-    ``min(1, ℓ/α)(2α·min(r, ½) − c) + q·c`` (q ≥ 1, ``c = c(α_F)``), and the noise term becomes
-    ``1 − min(1, ℓ/α, q)``; ν is the smallest term.
+    ``min(1, ℓ/α)(2α·min(r, ½) − c) + q·c`` (every q, ``c = c(α_F)``), and the noise term becomes
+    ``1 − min(1, ℓ/α, q)``; ν is the smallest term. Under-parameterised in features (q < 1) the
+    feature variance is the smallest term when the ridge sets κ₂ (ℓ/α < q) and
+    ``ℓ(1 − c/α) + qc`` is below the bias ``2ℓ·min(r, 1)``.
 
     Args:
         alpha: capacity exponent α > 1.
@@ -351,8 +366,19 @@ def exponents(
         notes.append("r = 1: the bias carries a logarithmic correction")
     if r > 1.0:
         notes.append("r > 1 saturates: the rates equal those at r = 1")
-    if model == "random_features" and feature_alpha is not None and r < 0.5 and q >= 1.0:
+    if model == "random_features" and feature_alpha is not None and r < 0.5 and math.isfinite(q):
         notes.append("anisotropic feature weights with r < 1/2: extrapolated formula")
+    if (
+        model == "random_features"
+        and feature_alpha is not None
+        and float(feature_alpha) > 1.0
+        and ell < alpha + float(feature_alpha) - 1.0
+    ):
+        notes.append(
+            "feature_alpha > 1 with a binding ridge: the summable feature spectrum renormalises "
+            "the ridge (κ₂ ≍ λ^{α/(α+α_F−1)}, not λ); the c = 0 rates assume λ → 0 and the "
+            "solver's slopes fall below them"
+        )
     if model == "random_features" and regime == FEATURE_VARIANCE_LIMITED and 0.5 < c < 1.0:
         notes.append("the anisotropic width correction converges slowly (THEORY §5.7)")
     return ScalingExponents(
