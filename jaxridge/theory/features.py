@@ -38,7 +38,10 @@ argument / field     symbol    meaning
 ``var_xfnoise``      Var_XFε   remaining label-noise variance
 ``test``             E_g       excess test error, the sum of the six terms above
 ``test_out``         E_out     E_g + σ_ε²
-``train``            E_tr      (1 − n₁/P)² E_out
+``train``            E_tr      (1 − n₁/P)² E_out = (λ/κ₁)² E_out
+``s_transform``      S         κ₂/λ = S_W(df)·Π_ℓ S_{F_ℓF_ℓᵀ}(df), the product of the
+                               S-transforms of every random matrix (THEORY §3.2); the data
+                               part alone is κ₁/λ
 ===================  ========  ===============================================================
 
 Conventions:
@@ -116,6 +119,7 @@ class RFRisk(eqx.Module):
     test: Array
     test_out: Array
     train: Array
+    s_transform: Array
 
 
 @functools.partial(jax.jit, static_argnums=0)
@@ -197,9 +201,19 @@ def _risk(
     var_xfnoise = _amplified(noise_var * g12_num, g12_den)
     test = bias + var_x + var_f + var_xf + var_xnoise + var_xfnoise
     test_out = test + noise_var
-    a = def_c / num_samples
+    # E_tr = (1 − n_C/P)² E_out. For λ > 0, 1 − n_C/P = λ/κ₁ exactly (the master equation);
+    # that form avoids P − n_C = (P − n) − δ, a difference of nearly equal terms when P ≪ N_L
+    # with feature noise. At λ = 0 the deficit is formed directly (it is 0 when P binds).
+    safe_k1 = jnp.where(positive_ridge & (kappa1 > 0), kappa1, 1.0)
+    a = jnp.where(positive_ridge, ridge / safe_k1, def_c / num_samples)
     nonzero = a > 0
     train = jnp.where(nonzero, jnp.where(nonzero, a, 0.0) ** 2 * test_out, 0.0)
+    # S = κ₂/λ for λ > 0. At λ = 0 its limit: +inf when κ₂ = κ₀ > 0, else (κ₂ = 0, the rank of
+    # Σ binds) 1/((1 − n/P) Π_ℓ B_ℓ) from the master equation.
+    denom = a * prod(layers.b, one)
+    ok_s = denom > 0
+    s_limit = jnp.where(ok_s & (kappa2 <= 0), 1.0 / jnp.where(ok_s, denom, 1.0), jnp.inf)
+    s_transform = jnp.where(positive_ridge, kappa2 / jnp.where(positive_ridge, ridge, 1.0), s_limit)
     return RFRisk(
         kappa1=kappa1,
         kappa2=kappa2,
@@ -217,6 +231,7 @@ def _risk(
         test=test,
         test_out=test_out,
         train=train,
+        s_transform=s_transform,
     )
 
 

@@ -25,6 +25,8 @@ argument / field   symbol  meaning
 ``test``           E_g     excess test error (no test-label noise) = Bias² + Var_X + Var_Xε
 ``test_out``       E_out   E_g + σ_ε² (test error against a noisy label)
 ``train``          E_tr    (1 − n₁/P)²·E_out
+``s_transform``    S       κ/λ = 1/(1 − n₁/P), the S-transform value S_W(df) of the data
+                           Wishart at df = n₁/N; E_out/E_tr = S² (THEORY §2.4, §2.6)
 =================  ======  ==========================================================
 
 Conventions: eigenvalues that are exactly zero form a null space (they add nothing to any
@@ -281,6 +283,7 @@ class RidgeRisk(eqx.Module):
     test: Array
     test_out: Array
     train: Array
+    s_transform: Array
 
 
 def _amplified(numerator, one_minus_gamma):
@@ -354,6 +357,14 @@ def _assemble(kappa, df1, df2, n1_minus_n2, bias, rank, num_samples, ridge, nois
     # E_tr = a² E_out; at a = 0 (interpolation) the limit is 0 even where E_out = inf.
     nonzero = a > 0
     train = jnp.where(nonzero, jnp.where(nonzero, a, 0.0) ** 2 * test_out, 0.0)
+    # S = κ/λ for λ > 0; at λ = 0 its limit 1/a: P/(P − rank) on the κ = 0 branch, +inf when
+    # κ = κ₀ > 0 (the interpolator) or at the threshold.
+    positive = ridge > 0
+    s_transform = jnp.where(
+        positive,
+        kappa / jnp.where(positive, ridge, 1.0),
+        jnp.where(nonzero, 1.0 / jnp.where(nonzero, a, 1.0), jnp.inf),
+    )
     return RidgeRisk(
         kappa=kappa,
         df1=df1,
@@ -365,4 +376,5 @@ def _assemble(kappa, df1, df2, n1_minus_n2, bias, rank, num_samples, ridge, nois
         test=test,
         test_out=test_out,
         train=train,
+        s_transform=s_transform,
     )

@@ -179,3 +179,59 @@ def rf_substitution_reference(eigvals, target_weights, num_samples, ridge, noise
         train=(1 - m / p) ** 2 * (test + noise_var),
         tau_eff=tau,
     )
+
+
+def rf_substitution_mp(
+    eigvals, target_weights, num_samples, ridge, noise_var, width, v, sx, dps=40
+):
+    """``rf_substitution_reference`` in extended precision (mpmath, ``dps`` digits), λ > 0.
+
+    The same transcription of THEORY §3.4's rule for one isotropic layer, evaluated with every
+    sum, difference and root in ``dps``-digit arithmetic, so that its E_tr = (1 − n′/P)² E_out
+    carries no cancellation at any P (the reference for ``train`` at P ≪ N). Returns floats.
+    """
+    import mpmath
+
+    with mpmath.workdps(dps):
+        e = [mpmath.mpf(float(x)) for x in np.asarray(eigvals, np.float64)]
+        w2 = [mpmath.mpf(float(x)) ** 2 for x in np.asarray(target_weights, np.float64)]
+        p, lam, nw = (mpmath.mpf(float(x)) for x in (num_samples, ridge, width))
+        noise, v, sx = (mpmath.mpf(float(x)) for x in (noise_var, v, sx))
+
+        def nprime(k):
+            return mpmath.fsum(x / (x + k) for x in e) + sx / (v * k)
+
+        def log_h(u):
+            k = mpmath.exp(u)
+            m = nprime(k)
+            if m >= min(p, nw):
+                return mpmath.mpf(-1000)
+            return u + mpmath.log(1 - m / p) + mpmath.log(v * (nw - m)) - mpmath.log(lam)
+
+        # log h is increasing (slope ≥ 1) in u = log κ₂ where it is defined: bisect into the
+        # root's neighbourhood, then the secant method to full precision.
+        lo, hi = mpmath.mpf(-80), mpmath.mpf(0)
+        while log_h(hi) <= 0:
+            hi += 5
+        for _ in range(60):
+            mid = (lo + hi) / 2
+            if log_h(mid) > 0:
+                hi = mid
+            else:
+                lo = mid
+        u = mpmath.findroot(log_h, (lo, hi), solver="secant", tol=mpmath.mpf(10) ** (2 - 2 * dps))
+        k2 = mpmath.exp(u)
+        m = nprime(k2)
+        n2 = mpmath.fsum(x**2 / (x + k2) ** 2 for x in e)
+        tau = 1 / (1 + (m - n2) / m * (m / (nw - m)))
+        g1 = (m - (m - n2) * tau) / p
+        tf1p = mpmath.fsum(a * x / (x + k2) ** 2 for a, x in zip(w2, e, strict=True))
+        tf2 = mpmath.fsum(a * x**2 / (x + k2) ** 2 for a, x in zip(w2, e, strict=True))
+        test = (k2**2 * tf1p + (1 - tau) * k2 * tf2 + noise * g1) / (1 - g1)
+        out = dict(
+            kappa1=lam / (1 - m / p),
+            kappa2=k2,
+            test=test,
+            train=(1 - m / p) ** 2 * (test + noise),
+        )
+        return {name: float(value) for name, value in out.items()}

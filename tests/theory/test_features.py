@@ -12,7 +12,11 @@ from jax.test_util import check_grads
 from jaxridge import spectra, theory
 from jaxridge.theory import deep_rf_risk, rf_risk, ridge_risk
 from tests.helpers import DTYPE, assert_allclose, tol
-from tests.theory._rf_reference import rf_reference, rf_substitution_reference
+from tests.theory._rf_reference import (
+    rf_reference,
+    rf_substitution_mp,
+    rf_substitution_reference,
+)
 
 FIELDS = (
     "kappa1",
@@ -587,6 +591,38 @@ def test_feature_noise_matches_the_substitution_rule(n, p, lam, sx, v):
         out.var_x + out.var_xf + out.var_xnoise + out.var_xfnoise,
         rtol=tol(1e-10, 1e-4),
     )
+
+
+@pytest.mark.parametrize("lam, sx", [(1e-4, 0.3), (1e-4, 0.01), (1e-2, 0.3), (1.0, 0.3)])
+def test_feature_noise_train_against_extended_precision(x64, lam, sx):
+    # E_tr with feature noise over P ∈ [1, 10 N] against a 40-digit transcription of THEORY
+    # §3.4's rule: at P ≪ N the deficit P − n_C = (P − n) − δ is a difference of nearly equal
+    # terms (it lost 3e-9 relative at P = 1, λ = 1e-4, σ_ξ² = 0.3 when formed that way); the
+    # solver uses 1 − n_C/P = λ/κ₁ instead. E_g and κ₁ are checked alongside.
+    e, w, _ = _noise_cases()
+    n = 100.0
+    sizes = np.geomspace(1.0, 10 * n, 7)
+    out = jax.vmap(lambda p: rf_risk(e, w, n, p, lam, 0.04, feature_noise_var=sx))(
+        jnp.asarray(sizes)
+    )
+    for i, p in enumerate(sizes):
+        ref = rf_substitution_mp(e, w, p, lam, 0.04, n, 1 / D, sx)
+        for name in ("train", "test", "kappa1", "kappa2"):
+            assert_allclose(getattr(out, name)[i], ref[name], rtol=1e-10, err_msg=(name, p))
+
+
+def test_s_transform_is_kappa2_over_ridge():
+    # S = κ₂/λ = S_W·S_F; for one isotropic layer 1/S = (1 − n/P)·v(N − n) (THEORY §3.2), with
+    # κ₂ and n from the independent SciPy reference.
+    e, w, _ = _noise_cases()
+    for n, p, lam in ((150.0, 250.0, 1e-2), (300.0, 100.0, 1e-3)):
+        out = rf_risk(e, w, n, p, lam, 0.04)
+        ref = rf_reference(np.asarray(e), np.asarray(w), p, lam, 0.04, [(1 / D, n)])
+        assert_allclose(out.s_transform, ref["kappa2"] / lam, rtol=tol(1e-10, 1e-4))
+        df = ref["df1"]
+        assert_allclose(out.s_transform, 1 / ((1 - df / p) * (n - df) / D), rtol=tol(1e-10, 1e-4))
+    # λ = 0: κ₂ = κ₀ > 0 when a width or the data bind below rank Σ, so S = +inf.
+    assert float(rf_risk(e, w, 150.0, 250.0, 0.0).s_transform) == np.inf
 
 
 @pytest.mark.parametrize("kind", ["structured", "deep"])

@@ -92,6 +92,33 @@ def test_v01_isotropic_kappa_and_errors():
 
 
 @pytest.mark.parametrize(("n", "q", "lam", "norm2", "noise"), ISO_CASES)
+def test_s_transform_closed_forms(n, q, lam, norm2, noise):
+    # S = κ/λ = S_W(df) = 1/(1 − q·df) with df = n₁/N = 1/(1 + κ) (THEORY §2.4, §2.8), and the
+    # train–test gap E_out/E_tr = S² (§2.6). (The 1/(1 − q·df) form is evaluated where it does
+    # not cancel: q·df ≤ ½.)
+    p = n / q
+    e, w = spectra.isotropic(n, norm2, dtype=DTYPE)
+    risk = theory.ridge_risk(e, w, p, lam, noise)
+    k = iso_kappa(q, lam)
+    rtol = tol(1e-10, 2e-03)
+    assert_allclose(risk.s_transform, k / lam, rtol=rtol)
+    if q / (1.0 + k) <= 0.5:
+        assert_allclose(risk.s_transform, 1.0 / (1.0 - q / (1.0 + k)), rtol=rtol)
+    assert_allclose(risk.test_out / risk.train, risk.s_transform**2, rtol=tol(1e-9, 1e-02))
+
+
+def test_s_transform_ridgeless_limits():
+    e, w = spectra.isotropic(100, dtype=DTYPE)
+    # Under-parameterised (rank N < P): κ = 0 and S → 1/(1 − N/P) = 4/3 at P = 400.
+    assert_allclose(theory.ridge_risk(e, w, 400.0, 0.0).s_transform, 4.0 / 3.0)
+    # Over-parameterised: κ₀ > 0, so S = κ/λ → +inf (E_tr → 0 like λ²).
+    assert float(theory.ridge_risk(e, w, 50.0, 0.0).s_transform) == np.inf
+    # The limit is approached continuously from λ > 0.
+    near = theory.ridge_risk(e, w, 400.0, tol(1e-12, 1e-6)).s_transform
+    assert_allclose(near, 4.0 / 3.0, rtol=tol(1e-9, 1e-4))
+
+
+@pytest.mark.parametrize(("n", "q", "lam", "norm2", "noise"), ISO_CASES)
 def test_isotropic_closed_forms_random_parameters(n, q, lam, norm2, noise):
     p = n / q
     e, w = spectra.isotropic(n, norm2, dtype=DTYPE)
