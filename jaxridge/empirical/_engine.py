@@ -67,16 +67,23 @@ class EmpiricalRisk(eqx.Module):
     gcv: Array
 
 
-def bucket_ladder(largest: int, growth: float | None) -> tuple[int, ...]:
-    """Static padded sizes, descending: ``largest``, ``⌈largest/growth⌉``, … down to 16."""
+def bucket_ladder(largest: int, growth: float | None, split: int | None = None) -> tuple[int, ...]:
+    """Static padded sizes, descending: ``largest``, ``⌈largest/growth⌉``, … down to 16.
+
+    ``split`` (if ``1 <= split < largest``) is added as one more rung, so that no bucket holds
+    sizes on both sides of it. The engine passes the size at which ``decompose`` switches between
+    the Gram and the covariance side (``N`` for sample sizes, ``P − 1`` for widths): the side of a
+    cell then depends on its true sizes only, as in an unpadded fit, and not on the bucket.
+    """
     ladder = [int(largest)]
-    if growth is None:
-        return tuple(ladder)
-    while ladder[-1] > _SMALLEST_BUCKET:
-        nxt = max(_SMALLEST_BUCKET, math.ceil(ladder[-1] / growth))
-        if nxt >= ladder[-1]:
-            break
-        ladder.append(nxt)
+    if growth is not None:
+        while ladder[-1] > _SMALLEST_BUCKET:
+            nxt = max(_SMALLEST_BUCKET, math.ceil(ladder[-1] / growth))
+            if nxt >= ladder[-1]:
+                break
+            ladder.append(nxt)
+    if split is not None and 1 <= split < ladder[0] and split not in ladder:
+        ladder = sorted([*ladder, int(split)], reverse=True)
     return tuple(ladder)
 
 

@@ -98,7 +98,7 @@ def ridge_risk(
         (4, 2)
     """
     num_samples = check_count(num_samples, "num_samples")
-    out = learning_curve(
+    out = _learning_curve(
         key,
         eigvals,
         target_weights,
@@ -108,6 +108,8 @@ def ridge_risk(
         num_seeds,
         max_bytes=max_bytes,
         bucket_growth=None,
+        independent=False,
+        split=False,  # one unpadded size: its side is already that of the true P and N
     )
     return jax.tree_util.tree_map(lambda x: x[0], out)
 
@@ -168,6 +170,35 @@ def learning_curve(
         >>> curve.test.shape
         (8, 3, 1)
     """
+    return _learning_curve(
+        key,
+        eigvals,
+        target_weights,
+        num_samples_grid,
+        ridges,
+        noise_var,
+        num_seeds,
+        max_bytes=max_bytes,
+        bucket_growth=bucket_growth,
+        independent=independent,
+        split=True,
+    )
+
+
+def _learning_curve(
+    key,
+    eigvals,
+    target_weights,
+    num_samples_grid,
+    ridges,
+    noise_var,
+    num_seeds,
+    *,
+    max_bytes,
+    bucket_growth,
+    independent,
+    split,
+):
     keys, eigvals, target_weights, ridges, noise_var, num_seeds = _prepare(
         key, eigvals, target_weights, ridges, noise_var, num_seeds
     )
@@ -176,7 +207,9 @@ def learning_curve(
         raise ValueError(f"jaxridge: argument `bucket_growth` must be > 1, got {bucket_growth}")
     budget = _budget(max_bytes)
     n = eigvals.shape[0]
-    ladder = bucket_ladder(int(sizes.max()), bucket_growth)
+    # A rung at N: P <= N is decomposed on the Gram side and P > N on the covariance side
+    # whatever the bucket (as in ridge_risk), so the bucket only changes rounding.
+    ladder = bucket_ladder(int(sizes.max()), bucket_growth, split=n if split else None)
     itemsize = jnp.dtype(eigvals.dtype).itemsize
     batch = seed_batch(ladder, n, "samples", ridges.shape[0], itemsize, num_seeds, budget)
     return run_grid(
@@ -253,7 +286,9 @@ def width_curve(
     if bucket_growth is not None and not bucket_growth > 1:
         raise ValueError(f"jaxridge: argument `bucket_growth` must be > 1, got {bucket_growth}")
     budget = _budget(max_bytes)
-    ladder = bucket_ladder(int(sizes.max()), bucket_growth)
+    # A rung at P − 1: N < P is decomposed on the covariance side and N >= P on the Gram side
+    # whatever the bucket (as in an unpadded fit), so the bucket only changes rounding.
+    ladder = bucket_ladder(int(sizes.max()), bucket_growth, split=num_samples - 1)
     itemsize = jnp.dtype(eigvals.dtype).itemsize
     batch = seed_batch(
         ladder, num_samples, "features", ridges.shape[0], itemsize, num_seeds, budget
