@@ -192,6 +192,38 @@ def test_anova_is_unbiased_on_an_additive_model():
     )
 
 
+def test_anova_rounding_is_negligible_when_the_bias_is_tiny():
+    # Notebooks 07/08 at large P: Bias² is 10⁻³–10⁻⁵ of E_g, a difference of ANOVA sums of order
+    # E_g (THEORY §5.8). The sums are of centred squares, so each term's rounding error is of
+    # order eps·(those sums), far below the estimator's sampling error (about 10⁻² of them in
+    # the notebooks). Reference: the same formulas in extended precision on the same inputs.
+    from jaxridge.empirical.features import _anova
+
+    rng = np.random.default_rng(2)
+    n_x, n_f, dim = 8, 8, 2000
+    spread = 1e-2 * np.arange(1, dim + 1) ** -0.75  # power-law spread over the modes
+    f = 1e-4 * spread + spread * (
+        rng.normal(size=(n_x, 1, dim))
+        + rng.normal(size=(1, n_f, dim))
+        + rng.normal(size=(n_x, n_f, dim))
+    )
+    f = np.asarray(jnp.asarray(f, DTYPE))  # the rounded inputs, for both computations
+    got = _anova(jnp.asarray(f[:, :, None, :]), jnp.zeros((1, dim), DTYPE))
+    ld = f.astype(np.longdouble)
+    m, a, b = ld.mean((0, 1)), ld.mean(1), ld.mean(0)
+    var_xf = np.sum((ld - a[:, None] - b[None] + m) ** 2) / ((n_x - 1) * (n_f - 1))
+    var_x = np.sum((a - m) ** 2) / (n_x - 1) - var_xf / n_f
+    var_f = np.sum((b - m) ** 2) / (n_f - 1) - var_xf / n_x
+    bias = np.sum(m**2) - var_x / n_x - var_f / n_f - var_xf / (n_x * n_f)
+    scale = float(np.mean(np.sum(ld**2, axis=-1)))  # the size of the summed terms
+    assert np.sum((1e-4 * spread) ** 2) < 1e-6 * scale  # the true Bias²: the regime in question
+    for name, value, ref in zip(
+        ("bias", "var_x", "var_f", "var_xf"), got, (bias, var_x, var_f, var_xf), strict=True
+    ):
+        err = abs(float(value[0]) - float(ref))
+        assert err <= tol(1e-13, 1e-5) * scale, (name, float(value[0]), float(ref), scale)
+
+
 def test_bad_input_raises():
     e, w = jnp.ones(10, DTYPE), jnp.ones(10, DTYPE)
     key = jax.random.key(0)
