@@ -15,7 +15,12 @@ A grid of sizes runs as one compiled program:
   in pieces (the switch index depends on the size only, so it stays a real branch under vmap).
 
 Seeds use ``fold_in(key, seed)`` and rows ``fold_in(seed_key, row)`` (see ``_sampling``), so the
-results depend neither on the bucket nor on the batch.
+draws depend neither on the bucket nor on the batch. The ladder also has a rung where
+``decompose`` switches side (``N`` for sample sizes, ``P − 1`` for widths; see
+:func:`bucket_ladder`), so every cell uses the side its true sizes pick, and the bucket changes
+results by rounding only (padding changes the order of sums and the size of ``eigh``). That
+rounding is amplified like any other by the conditioning of the fit: at λ = 0 with P within a
+few of N, ~eps·cond(X)² between buckets.
 """
 
 from __future__ import annotations

@@ -60,7 +60,7 @@ def load_spectrum_file(path: str) -> tuple[np.ndarray, np.ndarray]:
 
 def linear_mc_seed_bytes(max_samples: int, num_features: int, num_ridges: int, itemsize: int):
     """Peak bytes of one Monte-Carlo seed of a linear learning curve (draw + largest cell)."""
-    ladder = bucket_ladder(max_samples, _BUCKET_GROWTH)
+    ladder = bucket_ladder(max_samples, _BUCKET_GROWTH, split=num_features)
     cell = max(cell_bytes(b, num_features, num_ridges, itemsize) for b in ladder)
     return cell + itemsize * max_samples * (num_features + 1)
 

@@ -234,7 +234,8 @@ def _rf_theory(spec, eigvals, weights, widths, noise_var, fvar, ps, lams, mesh, 
 def _linear_mc(spec, key, eigvals, weights, noise_var, sizes, lams, mesh, dtype) -> dict:
     num_features = eigvals.shape[0]
     sizes = np.asarray(sizes, np.int32)
-    ladder = _cost.bucket_ladder(int(sizes.max()), _cost._BUCKET_GROWTH)
+    # The same ladder as empirical.learning_curve (a rung at N, where decompose switches side).
+    ladder = _cost.bucket_ladder(int(sizes.max()), _cost._BUCKET_GROWTH, split=num_features)
     unit = _cost.linear_mc_seed_bytes(int(sizes.max()), num_features, len(lams), spec.itemsize())
     per_device = _cost.per_device_batch(unit, spec.max_bytes, -(-spec.num_seeds // mesh.size))
     if _one_seed_per_device(mesh):

@@ -201,11 +201,14 @@ def _risk(
     var_xfnoise = _amplified(noise_var * g12_num, g12_den)
     test = bias + var_x + var_f + var_xf + var_xnoise + var_xfnoise
     test_out = test + noise_var
-    # E_tr = (1 − n_C/P)² E_out. For λ > 0, 1 − n_C/P = λ/κ₁ exactly (the master equation);
-    # that form avoids P − n_C = (P − n) − δ, a difference of nearly equal terms when P ≪ N_L
-    # with feature noise. At λ = 0 the deficit is formed directly (it is 0 when P binds).
-    safe_k1 = jnp.where(positive_ridge & (kappa1 > 0), kappa1, 1.0)
-    a = jnp.where(positive_ridge, ridge / safe_k1, def_c / num_samples)
+    # E_tr = (1 − n_C/P)² E_out. For λ > 0, 1 − n_C/P = λ/κ₁ exactly (the master equation).
+    # That form avoids P − n_C = (P − n) − δ where it cancels (δ close to P − n: feature noise
+    # at P ≪ N_L), and is used only there: elsewhere, and always without feature noise, the
+    # deficit is formed directly, since κ₁ = κ₂ Π B_ℓ itself loses digits when a width binds
+    # (B_ℓ ∝ N_ℓ − n) at small λ.
+    use_ratio = positive_ridge & (def_c < 0.5 * def_p) & (kappa1 > 0)
+    safe_k1 = jnp.where(use_ratio, kappa1, 1.0)
+    a = jnp.where(use_ratio, ridge / safe_k1, def_c / num_samples)
     nonzero = a > 0
     train = jnp.where(nonzero, jnp.where(nonzero, a, 0.0) ** 2 * test_out, 0.0)
     # S = κ₂/λ for λ > 0. At λ = 0 its limit: +inf when κ₂ = κ₀ > 0, else (κ₂ = 0, the rank of
