@@ -1,9 +1,15 @@
 """jaxridge: random-matrix experiments and deterministic equivalents of ridge regression in JAX."""
 
+import importlib.metadata as _metadata
+
 from . import empirical as empirical
+from . import fit as fit
 from . import spectra as spectra
 from . import theory as theory
 from ._config import enable_float64 as enable_float64
 
-__version__ = "0.1.0"
-from . import fit as fit
+try:
+    __version__ = _metadata.version("jaxridge")
+except _metadata.PackageNotFoundError:  # a source tree that is not installed
+    __version__ = "0+unknown"
+del _metadata

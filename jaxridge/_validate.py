@@ -3,10 +3,16 @@
 Eagerly (concrete inputs) a bad argument raises ``ValueError`` naming the argument. Under a JAX
 transformation (``jit``, ``vmap``, ``grad``) values are unknown at trace time, so the same check is
 attached to the data with ``eqx.error_if``: the computation raises at run time instead of
-silently returning NaN. Shape and rank errors are always raised at trace time.
+silently returning NaN. Types, dtypes, shapes, ranks and emptiness are known while tracing and are
+always raised at once, eagerly and under every transformation.
+
+Every message has one format, ``jaxridge: argument `name` <what is wrong>``, built by
+:func:`fail`.
 """
 
 from __future__ import annotations
+
+import os
 
 import equinox as eqx
 import jax
@@ -14,14 +20,33 @@ import jax.numpy as jnp
 import numpy as np
 
 __all__ = [
+    "INDEX_MAX",
     "as_float",
     "check",
     "check_count",
+    "check_choice",
+    "check_float_dtype",
+    "check_key",
+    "check_positive_number",
+    "check_real",
+    "check_fits_memory",
     "check_scalar",
+    "check_sizes",
     "check_vector",
     "common_dtype",
+    "fail",
     "is_concrete",
+    "memory_limit",
 ]
+
+# Sizes index arrays and count PRNG streams (``fold_in(key, row)``) in int32 / uint32: a size past
+# this wraps around silently, so it is an error.
+INDEX_MAX = 2**31 - 1
+
+
+def fail(name: str, message: str) -> ValueError:
+    """The error for a bad argument: ``jaxridge: argument `name` <message>``."""
+    return ValueError(f"jaxridge: argument `{name}` {message}")
 
 
 def is_concrete(x) -> bool:
@@ -29,17 +54,133 @@ def is_concrete(x) -> bool:
     return not isinstance(x, jax.core.Tracer)
 
 
+def _numeric_dtype(x):
+    """The dtype ``x`` would have as an array, or None when it is not a real numeric input."""
+    if x is None or isinstance(x, str | bytes):
+        return None
+    if hasattr(x, "dtype") and hasattr(x, "shape"):
+        dtype = np.dtype(x.dtype) if not isinstance(x.dtype, np.dtype) else x.dtype
+    else:
+        try:
+            dtype = np.asarray(x).dtype
+        except (TypeError, ValueError):
+            return None
+    if dtype.kind not in "iuf" and not jnp.issubdtype(dtype, jnp.floating):
+        return None
+    return dtype
+
+
 def common_dtype(*args) -> jnp.dtype:
-    """The floating dtype of a computation: promoted from the inputs, default float otherwise."""
-    args = [np.asarray(a) if isinstance(a, list | tuple) else a for a in args if a is not None]
-    dtype = jnp.result_type(*args) if args else jnp.result_type(float)
+    """The floating dtype of a computation: promoted from the inputs, default float otherwise.
+
+    Inputs that are not real numbers (``None``, strings, complex …) are left out here; the
+    argument's own conversion (:func:`as_float`) then reports them by name.
+    """
+    # Python scalars stay weakly typed (as in jnp.result_type): they never raise the precision.
+    weak = [a for a in args if type(a) in (int, float)]
+    strong = [a for a in args if type(a) not in (int, float)]
+    dtypes = [d for d in map(_numeric_dtype, strong) if d is not None]
+    inputs = [*dtypes, *weak]
+    dtype = jnp.result_type(*inputs) if inputs else jnp.result_type(float)
     if not jnp.issubdtype(dtype, jnp.floating):
         dtype = jnp.result_type(float)
     return dtype
 
 
-def as_float(x, dtype):
-    return jnp.asarray(x, dtype=dtype)
+def _describe(x) -> str:
+    text = repr(x)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def check_real(x, name: str):
+    """``x`` if it is real numbers (a list or tuple becomes a NumPy array); otherwise fail.
+
+    Rejected with a message naming the argument: ``None``, strings, booleans, complex values
+    (their imaginary part would be dropped), ragged or object sequences. The dtype is kept.
+    """
+    if isinstance(x, jax.core.Tracer):
+        kind = "f" if jnp.issubdtype(x.dtype, jnp.floating) else np.dtype(x.dtype).kind
+    elif x is None or isinstance(x, str | bytes):
+        raise fail(name, f"must be a real number or array of them, got {_describe(x)}")
+    else:
+        try:
+            if not hasattr(x, "dtype"):
+                x = np.asarray(x) if isinstance(x, list | tuple) else x
+            kind = (x.dtype if hasattr(x, "dtype") else np.asarray(x).dtype).kind
+        except (TypeError, ValueError) as exc:
+            reason = str(exc).splitlines()[0]
+            raise fail(name, f"must be a real number or array of them ({reason})") from None
+        if kind == "O":
+            try:
+                x = np.asarray(x, dtype=np.float64)
+                kind = "f"
+            except (TypeError, ValueError):
+                raise fail(
+                    name, f"must be a real number or array of them, got {_describe(x)}"
+                ) from None
+    if kind == "c":
+        raise fail(name, "must be real, got a complex value (its imaginary part would be lost)")
+    if kind == "b":
+        raise fail(name, "must be a real number or array of them, got a boolean")
+    if kind not in "iuf" and kind != "V":
+        raise fail(name, f"must be a real number or array of them, got {_describe(x)}")
+    if kind == "V" and not jnp.issubdtype(x.dtype, jnp.floating):  # bfloat16 and friends
+        raise fail(name, f"must be a real number or array of them, got {_describe(x)}")
+    return x
+
+
+def as_float(x, dtype, name: str):
+    """``x`` (validated by :func:`check_real`) as an array of the floating ``dtype``."""
+    return jnp.asarray(check_real(x, name), dtype=dtype)
+
+
+def check_key(key, name: str = "key"):
+    """A single PRNG key: a new-style typed key, or a raw ``uint32[2]`` key (wrapped)."""
+    if isinstance(key, jax.Array) and jnp.issubdtype(key.dtype, jax.dtypes.prng_key):
+        if key.ndim != 0:
+            raise fail(name, f"must be a single key, got shape {key.shape}")
+        return key
+    text = "must be a PRNG key (jax.random.key or jax.random.PRNGKey)"
+    if key is None or isinstance(key, str | bytes | int | float | complex):
+        raise fail(name, f"{text}, got {_describe(key)}")
+    try:
+        key = jnp.asarray(key)
+    except (TypeError, ValueError):
+        raise fail(name, f"{text}, got {_describe(key)}") from None
+    if key.shape != (2,) or key.dtype != jnp.uint32:
+        raise fail(name, f"{text}, got dtype {key.dtype} and shape {key.shape}")
+    return jax.random.wrap_key_data(key)
+
+
+def check_choice(value, name: str, choices) -> str:
+    """One of a few option strings."""
+    if not isinstance(value, str) or value not in choices:
+        raise fail(name, f"must be one of {', '.join(map(repr, choices))}, got {_describe(value)}")
+    return value
+
+
+def check_positive_number(value, name: str, *, above: float = 0.0, integer: bool = False):
+    """A Python option number (not traced) that must be > ``above`` (an int with ``integer``)."""
+    ok = isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool)
+    if ok and integer and not float(value).is_integer():
+        ok = False
+    if not ok or not np.isfinite(value) or not value > above:
+        kind = "an int" if integer else "a number"
+        raise fail(name, f"must be {kind} > {above:g}, got {_describe(value)}")
+    return int(value) if integer else float(value)
+
+
+def check_float_dtype(dtype, name: str = "dtype"):
+    """A floating dtype (``None`` passes through): integer or complex dtypes fail."""
+    if dtype is None:
+        return None
+    try:
+        dtype = jnp.dtype(dtype)
+    except TypeError:
+        raise fail(name, f"must be a floating dtype, got {dtype!r}") from None
+    if not jnp.issubdtype(dtype, jnp.floating):
+        raise fail(name, f"must be a floating dtype (e.g. jnp.float32), got {dtype}")
+    return dtype
 
 
 def check(x, bad, name: str, message: str):
@@ -54,7 +195,7 @@ def check(x, bad, name: str, message: str):
     Returns:
         ``x``, with the check attached when traced.
     """
-    text = f"jaxridge: argument `{name}` {message}"
+    text = str(fail(name, message))
     if is_concrete(bad) and is_concrete(x):
         if bool(np.any(np.asarray(bad))):
             raise ValueError(text)
@@ -95,15 +236,76 @@ def check_scalar(x, name: str, *, positive: bool = False, nonnegative: bool = Fa
     return x
 
 
-def check_count(value, name: str, minimum: int = 1) -> int:
-    """A shape-fixing count: a Python int (or an integral number) >= ``minimum``."""
-    text = f"jaxridge: argument `{name}` must be an int >= {minimum}, got {value!r}"
-    if isinstance(value, bool):
+def check_count(value, name: str, minimum: int = 1, maximum: int = INDEX_MAX) -> int:
+    """A shape-fixing count: a Python int (or an integral number) in ``[minimum, maximum]``."""
+    text = f"jaxridge: argument `{name}` must be an int >= {minimum}, got {_describe(value)}"
+    if isinstance(value, bool) or isinstance(value, jax.core.Tracer):
+        raise ValueError(text + ("" if isinstance(value, bool) else " (a traced value)"))
+    if np.ndim(value) != 0 or isinstance(value, complex | str | bytes):
         raise ValueError(text)
     try:
         as_int = int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise ValueError(text) from None
     if as_int != value or as_int < minimum:
         raise ValueError(text)
+    if as_int > maximum:
+        raise fail(name, f"is {as_int}, more than the largest supported size {maximum}")
     return as_int
+
+
+def check_sizes(values, name: str, maximum: int = INDEX_MAX) -> np.ndarray:
+    """A non-empty 1-D sequence of shape-fixing sizes (ints in ``[1, maximum]``), as int64."""
+    if isinstance(values, jax.core.Tracer):
+        raise fail(name, "fixes array shapes and must be concrete (not traced)")
+    if values is None or isinstance(values, str | bytes):
+        raise fail(name, f"must be a non-empty 1-D sequence of ints, got {_describe(values)}")
+    try:
+        arr = np.asarray(values)
+    except (TypeError, ValueError):
+        raise fail(
+            name, f"must be a non-empty 1-D sequence of ints, got {_describe(values)}"
+        ) from None
+    if arr.ndim != 1 or arr.shape[0] < 1:
+        raise fail(name, "must be a non-empty 1-D sequence of ints")
+    if arr.dtype.kind == "O":
+        try:
+            arr = np.asarray([check_count(v, name, 1, maximum) for v in arr], dtype=np.int64)
+        except ValueError:
+            raise fail(name, "must contain integers >= 1") from None
+    if arr.dtype.kind not in "iuf":
+        raise fail(name, f"must contain integers, got {_describe(values)}")
+    if not np.all(np.isfinite(arr)) or np.any(arr != np.round(arr)):
+        raise fail(name, "must contain integers")
+    if np.any(arr < 1):
+        raise fail(name, "must contain sizes >= 1")
+    if np.any(arr > maximum):
+        raise fail(
+            name, f"contains {int(np.max(arr))}, more than the largest supported size {maximum}"
+        )
+    return arr.astype(np.int64)
+
+
+def memory_limit() -> int:
+    """Bytes one computation can ever hold: the default device's memory (host RAM on CPU)."""
+    try:
+        stats = jax.devices()[0].memory_stats() or {}
+    except Exception:  # noqa: BLE001 - some backends do not report memory
+        stats = {}
+    if stats.get("bytes_limit"):
+        return int(stats["bytes_limit"])
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    except (ValueError, OSError, AttributeError):  # pragma: no cover - non-POSIX
+        return 2**63 - 1
+
+
+def check_fits_memory(num_bytes: int, name: str, what: str) -> None:
+    """Fail, naming the argument, when one unit of work can never fit in memory."""
+    limit = memory_limit()
+    if num_bytes > limit:
+        raise fail(
+            name,
+            f"makes {what} need {num_bytes / 2**30:.3g} GiB, more than this machine's "
+            f"{limit / 2**30:.3g} GiB",
+        )

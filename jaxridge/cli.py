@@ -31,6 +31,12 @@ def _set_precision(dtype: str) -> None:
         enable_float64()
 
 
+def _folder_name(name: str) -> str:
+    """The default output folder of a sweep: its name, made safe as one path component."""
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name).lstrip(".")
+    return safe or "sweep"
+
+
 def _figure(ds, png: Path, x: str | None = None) -> Path | None:
     """Draw ``ds`` with :func:`jaxridge.plot.sweep_figure`; None when plotting is unavailable."""
     try:
@@ -150,7 +156,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.devices is not None:
         spec = dataclasses.replace(spec, devices=args.devices)
     _set_precision(spec.dtype)
-    out = Path(args.out) if args.out else Path(spec.name)
+    out = Path(args.out) if args.out else Path(_folder_name(spec.name))
     computed = []
     start = time.perf_counter()
     ds = sweep.run(

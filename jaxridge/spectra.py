@@ -13,19 +13,25 @@ exponents, values and weights are traced and differentiable.
 
 from __future__ import annotations
 
+import os
+import zipfile
 from collections.abc import Sequence
+from pathlib import Path
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
-from ._validate import as_float, check, check_count, check_scalar, check_vector, common_dtype
+from . import _validate as _v
 
-__all__ = ["blocks", "from_data", "isotropic", "power_law"]
+__all__ = ["blocks", "from_data", "from_file", "isotropic", "power_law"]
 
 
 def _dtype(dtype, *args):
-    return jnp.dtype(dtype) if dtype is not None else common_dtype(*args)
+    if dtype is not None:
+        return _v.check_float_dtype(dtype, "dtype")
+    return _v.common_dtype(*args)
 
 
 def power_law(
@@ -53,10 +59,10 @@ def power_law(
         >>> [round(float(x), 4) for x in e]
         [1.0, 0.25, 0.1111, 0.0625]
     """
-    n = check_count(num_features, "num_features")
+    n = _v.check_count(num_features, "num_features")
     dtype = _dtype(dtype, alpha, r)
-    alpha = check_scalar(as_float(alpha, dtype), "alpha", positive=True)
-    r = check_scalar(as_float(r, dtype), "r")
+    alpha = _v.check_scalar(_v.as_float(alpha, dtype, "alpha"), "alpha", positive=True)
+    r = _v.check_scalar(_v.as_float(r, dtype, "r"), "r")
     log_k = jnp.log(jnp.arange(1, n + 1, dtype=dtype))
     eigvals = jnp.exp(-alpha * log_k)
     target_weights = jnp.exp(-0.5 * (1.0 + alpha * (2.0 * r - 1.0)) * log_k)
@@ -82,9 +88,9 @@ def isotropic(
     Example:
         >>> e, w = isotropic(1000, norm2=1.0)
     """
-    n = check_count(num_features, "num_features")
+    n = _v.check_count(num_features, "num_features")
     dtype = _dtype(dtype, norm2)
-    norm2 = check_scalar(as_float(norm2, dtype), "norm2", nonnegative=True)
+    norm2 = _v.check_scalar(_v.as_float(norm2, dtype, "norm2"), "norm2", nonnegative=True)
     eigvals = jnp.ones((n,), dtype)
     target_weights = jnp.full((n,), 1.0, dtype) * jnp.sqrt(norm2 / n)
     return eigvals, target_weights
@@ -117,17 +123,20 @@ def blocks(
         >>> e, w = blocks([10, 100, 10_000], [1.0, 1e-2, 1e-5], [1.0, 10.0, 100.0],
         ...               target_norm=100.0)
     """
-    sizes = tuple(check_count(s, "sizes") for s in sizes)
-    if not sizes:
-        raise ValueError("jaxridge: argument `sizes` must name at least one block")
+    sizes = tuple(int(s) for s in _v.check_sizes(sizes, "sizes"))
+    _v.check_count(sum(sizes), "sizes (their sum)")
     dtype = _dtype(dtype, values, weights)
-    values = check_vector(as_float(values, dtype), "values", nonnegative=True, length=len(sizes))
-    weights = check_vector(as_float(weights, dtype), "weights", length=len(sizes))
+    values = _v.check_vector(
+        _v.as_float(values, dtype, "values"), "values", nonnegative=True, length=len(sizes)
+    )
+    weights = _v.check_vector(_v.as_float(weights, dtype, "weights"), "weights", length=len(sizes))
     index = jnp.repeat(jnp.arange(len(sizes)), jnp.array(sizes), total_repeat_length=sum(sizes))
     eigvals = values[index]
     target_weights = weights[index]
     if target_norm is not None:
-        target_norm = check_scalar(as_float(target_norm, dtype), "target_norm", nonnegative=True)
+        target_norm = _v.check_scalar(
+            _v.as_float(target_norm, dtype, "target_norm"), "target_norm", nonnegative=True
+        )
         norm = jnp.sqrt(jnp.sum(target_weights**2))
         target_weights = target_weights * (target_norm / jnp.where(norm > 0, norm, 1.0))
     return eigvals, target_weights
@@ -173,9 +182,9 @@ def from_data(
         >>> X = np.random.default_rng(0).standard_normal((5000, 3)) * [3.0, 2.0, 1.0]
         >>> e, w = from_data(X, X @ np.array([1.0, 0.0, 0.0]))   # e ≈ [9, 4, 1], |w̄| ≈ [1, 0, 0]
     """
-    dtype = common_dtype(X, y)
-    X = as_float(X, dtype)
-    y = as_float(y, dtype)
+    dtype = _v.common_dtype(X, y)
+    X = _v.as_float(X, dtype, "X")
+    y = _v.as_float(y, dtype, "y")
     if X.ndim != 2:
         raise ValueError(f"jaxridge: argument `X` must be a 2-D array (n, d), got shape {X.shape}")
     n, d = X.shape
@@ -183,9 +192,11 @@ def from_data(
         raise ValueError(f"jaxridge: argument `y` must have shape ({n},), got {y.shape}")
     if n < 2:
         raise ValueError("jaxridge: argument `X` needs at least 2 rows")
-    X = check(X, ~jnp.isfinite(X), "X", "contains NaN or inf")
-    y = check_vector(y, "y")
-    ridge = check_scalar(as_float(ridge, dtype), "ridge", nonnegative=True)
+    if X.shape[1] < 1:
+        raise ValueError("jaxridge: argument `X` needs at least one column")
+    X = _v.check(X, ~jnp.isfinite(X), "X", "contains NaN or inf")
+    y = _v.check_vector(y, "y")
+    ridge = _v.check_scalar(_v.as_float(ridge, dtype, "ridge"), "ridge", nonnegative=True)
     if center:
         X = X - jnp.mean(X, axis=0, keepdims=True)
         y = y - jnp.mean(y)
@@ -207,3 +218,62 @@ def from_data(
         dof = jnp.sum(jnp.where(keep, eigvals / denom, 0.0)) + (1.0 if center else 0.0)
         noise_var = rss / jnp.maximum(n - dof, 1.0)
     return eigvals, target_weights, noise_var
+
+
+def from_file(
+    path: str | os.PathLike, *, name: str = "path", dtype=None
+) -> tuple[Float[Array, " n"], Float[Array, " n"]]:
+    """Read ``(eigvals, target_weights)`` saved by ``np.savez(path, eigvals=…, target_weights=…)``.
+
+    Args:
+        path: an ``.npz`` file holding two 1-D arrays of one length, ``eigvals`` (>= 0, finite)
+            and ``target_weights`` (finite).
+        name: the argument's name in error messages (a sweep spec passes ``spectrum.path``).
+        dtype: float dtype of the result (default: the default float).
+
+    Returns:
+        ``(eigvals, target_weights)``, each of shape ``(N,)``.
+
+    Example:
+        >>> import numpy as np, tempfile, os
+        >>> file = os.path.join(tempfile.mkdtemp(), "spectrum.npz")
+        >>> np.savez(file, eigvals=[1.0, 0.5], target_weights=[1.0, 1.0])
+        >>> e, w = from_file(file)
+        >>> e.shape
+        (2,)
+    """
+    file = Path(path).expanduser()
+    where = f"({file})"
+    try:
+        data = np.load(file, allow_pickle=False)
+    except (OSError, EOFError, ValueError, zipfile.BadZipFile) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise _v.fail(name, f"{where} cannot be read as an .npz file: {reason}") from None
+    if not isinstance(data, np.lib.npyio.NpzFile):
+        raise _v.fail(
+            name,
+            f"{where} is a single {type(data).__name__} (an .npy file?); save the spectrum with "
+            "np.savez(path, eigvals=..., target_weights=...)",
+        )
+    with data:
+        missing = [k for k in ("eigvals", "target_weights") if k not in data.files]
+        if missing:
+            raise _v.fail(
+                name,
+                f"{where} lacks the array(s) {', '.join(missing)}; it holds "
+                f"{', '.join(data.files) or 'nothing'}; expected eigvals and target_weights",
+            )
+        try:
+            eigvals, weights = data["eigvals"], data["target_weights"]
+        except (OSError, EOFError, ValueError, zipfile.BadZipFile) as exc:
+            raise _v.fail(name, f"{where} is truncated or corrupt: {exc}") from None
+    dtype = _dtype(dtype)
+    try:  # concrete contents: report them with the file
+        eigvals = _v.as_float(eigvals, dtype, "eigvals")
+        weights = _v.as_float(weights, dtype, "target_weights")
+        eigvals = _v.check_vector(eigvals, "eigvals", nonnegative=True)
+        weights = _v.check_vector(weights, "target_weights", length=eigvals.shape[0])
+    except ValueError as exc:
+        detail = str(exc).removeprefix("jaxridge: argument ")
+        raise _v.fail(name, f"{where} holds a bad array: {detail}") from None
+    return eigvals, weights

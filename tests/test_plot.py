@@ -16,7 +16,7 @@ from matplotlib.container import ErrorbarContainer  # noqa: E402
 from matplotlib.patches import StepPatch  # noqa: E402
 
 from jaxridge import plot  # noqa: E402
-from jaxridge._plot_axes import GUIDE_GID, VLINE_GID  # noqa: E402
+from jaxridge.plot._axes import GUIDE_GID, VLINE_GID  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -483,3 +483,31 @@ def test_labels_use_the_papers_symbols():
     assert plot.label("something_else") == "something_else"
     assert plot.power_label(-1.5) == r"$\propto P^{-1.5}$"
     assert plot.power_label(2, "N") == r"$\propto N^{2}$"
+
+
+PUBLIC = {
+    "LABELS",
+    "PALETTE",
+    "apply_style",
+    "curves",
+    "decomposition",
+    "guide",
+    "label",
+    "phase_diagram",
+    "power_label",
+    "spectrum",
+    "style",
+    "sweep_figure",
+    "vlines",
+}
+
+
+def test_namespace_holds_only_the_public_api():
+    # Non-dunder names are the public API or the package's own private submodules (no
+    # `_matplotlib`, `np`, helpers of the implementation files).
+    names = {n for n in dir(plot) if not (n.startswith("__") and n.endswith("__"))}
+    private = {n for n in names if n.startswith("_")}
+    assert names - private == PUBLIC
+    for name in private:
+        module = getattr(plot, name)
+        assert getattr(module, "__name__", None) == f"jaxridge.plot.{name}", name

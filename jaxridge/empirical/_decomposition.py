@@ -44,7 +44,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float
 
-from .._validate import as_float, check, common_dtype
+from .._validate import as_float, check, check_choice, common_dtype, fail
 
 __all__ = ["Decomposition", "decompose", "empirical_spectrum", "resolvent_trace"]
 
@@ -131,8 +131,8 @@ def decompose(
         >>> m = resolvent_trace(d, -0.1)          # tr_N (Σ̂ + 0.1)⁻¹
     """
     dtype = common_dtype(X, y)
-    X = as_float(X, dtype)
-    y = as_float(y, dtype)
+    X = as_float(X, dtype, "X")
+    y = as_float(y, dtype, "y")
     if X.ndim != 2:
         raise ValueError(f"jaxridge: argument `X` must be a 2-D array, got shape {X.shape}")
     rows, cols = X.shape
@@ -142,8 +142,8 @@ def decompose(
         raise ValueError(f"jaxridge: argument `X` must not be empty, got shape {X.shape}")
     X = check(X, ~jnp.all(jnp.isfinite(X)), "X", "contains NaN or inf")
     y = check(y, ~jnp.all(jnp.isfinite(y)), "y", "contains NaN or inf")
-    p = as_float(rows if num_samples is None else num_samples, dtype)
-    n = as_float(cols if num_features is None else num_features, dtype)
+    p = as_float(rows if num_samples is None else num_samples, dtype, "num_samples")
+    n = as_float(cols if num_features is None else num_features, dtype, "num_features")
     p = check(p, (p < 1) | (p > rows), "num_samples", f"must be in [1, {rows}]")
     n = check(n, (n < 1) | (n > cols), "num_features", f"must be in [1, {cols}]")
     return decompose_unchecked(X, y, p, n)
@@ -222,9 +222,16 @@ def resolvent_trace(
         >>> m = resolvent_trace(d, jnp.array([-0.1, -1.0]))        # doctest: +SKIP
         >>> density = -resolvent_trace(d, x + 1e-2j).imag / jnp.pi  # doctest: +SKIP
     """
-    if side not in ("features", "samples"):
-        raise ValueError(f"jaxridge: argument `side` must be 'features' or 'samples', got {side!r}")
-    return _resolvent_trace(decomposition, jnp.asarray(z), side)
+    check_choice(side, "side", ("features", "samples"))
+    if z is None or isinstance(z, str | bytes):
+        raise fail("z", f"must be a real or complex number or array, got {z!r}")
+    try:
+        z = jnp.asarray(z)
+    except (TypeError, ValueError) as exc:
+        raise fail("z", f"must be a real or complex number or array ({exc})") from None
+    if z.dtype.kind not in "iufc" or z.dtype == jnp.bool_:
+        raise fail("z", f"must be a real or complex number or array, got dtype {z.dtype}")
+    return _resolvent_trace(decomposition, z, side)
 
 
 @functools.partial(jax.jit, static_argnums=2)
@@ -250,8 +257,7 @@ def empirical_spectrum(
     The lengths are the static shape of the decomposed ``X``; eigenvalues below the null
     threshold (including those of zero padding) are reported as exact zeros.
     """
-    if side not in ("features", "samples"):
-        raise ValueError(f"jaxridge: argument `side` must be 'features' or 'samples', got {side!r}")
+    check_choice(side, "side", ("features", "samples"))
     g = decomposition.eigvals
     size = decomposition.num_cols if side == "features" else decomposition.num_rows
     full = jnp.concatenate([jnp.zeros((size - g.shape[0],), g.dtype), g])

@@ -34,8 +34,9 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array
 
+from .._validate import check_fits_memory
 from ._decomposition import decompose_unchecked
-from ._ridge import ridge_statistics, ridge_weights
+from ._ridge import statistics_unchecked, weights_unchecked
 from ._sampling import draw_normals
 
 __all__ = ["EmpiricalRisk", "DEFAULT_MAX_BYTES", "bucket_ladder", "cell_bytes", "run_grid"]
@@ -99,8 +100,14 @@ def cell_bytes(rows: int, cols: int, num_ridges: int, itemsize: int) -> int:
     return itemsize * (2 * rows * cols + 4 * r * r + 3 * num_ridges * (cols + rows) + 64)
 
 
-def seed_batch(ladder, other, mode, num_ridges, itemsize, num_seeds, max_bytes) -> int:
-    """Seeds per batch: the full draw of one seed plus its largest cell must fit ``max_bytes``."""
+def seed_batch(
+    ladder, other, mode, num_ridges, itemsize, num_seeds, max_bytes, *, name=None
+) -> int:
+    """Seeds per batch: the full draw of one seed plus its largest cell must fit ``max_bytes``.
+
+    With ``name`` (the size argument of the caller), a seed that could never fit in this
+    machine's memory is an error naming it.
+    """
     if mode == "samples":
         draw = ladder[0] * (other + 1)
         per_seed = max(cell_bytes(b, other, num_ridges, itemsize) for b in ladder)
@@ -108,6 +115,8 @@ def seed_batch(ladder, other, mode, num_ridges, itemsize, num_seeds, max_bytes) 
         draw = other * (ladder[0] + 1)
         per_seed = max(cell_bytes(other, b, num_ridges, itemsize) for b in ladder)
     per_seed += itemsize * draw
+    if name is not None:
+        check_fits_memory(per_seed, name, "one seed's training set")
     return int(np.clip(max_bytes // per_seed, 1, num_seeds))
 
 
@@ -137,10 +146,10 @@ def _cell(draw, eigvals, target_weights, noise_var, ridges, size, *, mode, bucke
     x = jnp.where(keep, z * jnp.sqrt(e)[None, :], 0.0)
     y = jnp.where(keep[:, 0], jnp.sum(x * w[None, :], axis=1) + jnp.sqrt(noise_var) * xi, 0.0)
     d = decompose_unchecked(x, y, num_samples, num_features)
-    weights = ridge_weights(d, ridges)
+    weights = weights_unchecked(d, ridges)
     diff = weights - w[None, :]
     test = jnp.sum(e[None, :] * diff * diff, axis=-1)
-    df1, kappa, train, gcv_out = ridge_statistics(d, ridges)
+    df1, kappa, train, gcv_out = statistics_unchecked(d, ridges)
     return EmpiricalRisk(
         kappa=kappa,
         df1=df1,

@@ -30,7 +30,11 @@ def _per_ridge(decomposition: Decomposition, ridges):
     return g, lam, positive, denom
 
 
-@jax.jit
+def _checked_ridges(decomposition, ridges):
+    ridges = as_float(ridges, decomposition.eigvals.dtype, "ridges")
+    return check_vector(ridges, "ridges", nonnegative=True)
+
+
 def ridge_weights(
     decomposition: Decomposition, ridges: Float[ArrayLike, " l"]
 ) -> Float[Array, "l n"]:
@@ -38,11 +42,28 @@ def ridge_weights(
 
     Args:
         decomposition: from :func:`decompose`.
-        ridges: ``λ >= 0``, shape ``(L,)`` (not checked here; :func:`ridge_path` checks).
+        ridges: ``λ >= 0``, shape ``(L,)``.
 
     Returns:
         Weights of shape ``(L, N)``.
     """
+    return weights_unchecked(decomposition, _checked_ridges(decomposition, ridges))
+
+
+def ridge_statistics(decomposition: Decomposition, ridges: Float[ArrayLike, " l"]):
+    """Training-data statistics of the ridge path, each of shape ``(L,)`` (see
+    :func:`statistics_unchecked` for the formulas): ``(df1, kappa, train, gcv_out)``.
+
+    Args:
+        decomposition: from :func:`decompose`.
+        ridges: ``λ >= 0``, shape ``(L,)``.
+    """
+    return statistics_unchecked(decomposition, _checked_ridges(decomposition, ridges))
+
+
+@jax.jit
+def weights_unchecked(decomposition: Decomposition, ridges):
+    """:func:`ridge_weights` without input checks (the compiled engine's inner call)."""
     ridges = jnp.asarray(ridges, decomposition.eigvals.dtype)
     _, _, positive, denom = _per_ridge(decomposition, ridges)
     a = jnp.where(positive, decomposition.coef[None, :] / denom, 0.0)
@@ -58,8 +79,8 @@ def ridge_weights(
 
 
 @jax.jit
-def ridge_statistics(decomposition: Decomposition, ridges: Float[ArrayLike, " l"]):
-    """Training-data statistics of the ridge path, each of shape ``(L,)``.
+def statistics_unchecked(decomposition: Decomposition, ridges):
+    """Training-data statistics of the ridge path, each of shape ``(L,)`` (no input checks).
 
     Returns ``(df1, kappa, train, gcv_out)``:
 
@@ -122,5 +143,5 @@ def ridge_path(
         (3, 50)
     """
     dtype = common_dtype(X, y, ridges)
-    ridges = check_vector(as_float(ridges, dtype), "ridges", nonnegative=True)
-    return ridge_weights(decompose(as_float(X, dtype), as_float(y, dtype)), ridges)
+    ridges = check_vector(as_float(ridges, dtype, "ridges"), "ridges", nonnegative=True)
+    return weights_unchecked(decompose(as_float(X, dtype, "X"), as_float(y, dtype, "y")), ridges)

@@ -14,9 +14,18 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import ArrayLike, Float, PRNGKeyArray
 
-from .._validate import as_float, check_count, check_scalar, check_vector, common_dtype
+from .._validate import (
+    as_float,
+    check_count,
+    check_key,
+    check_positive_number,
+    check_scalar,
+    check_sizes,
+    check_vector,
+    common_dtype,
+)
 from ._engine import DEFAULT_MAX_BYTES, EmpiricalRisk, bucket_ladder, run_grid, seed_batch
-from ._sampling import check_key, seed_keys
+from ._sampling import seed_keys
 
 __all__ = ["learning_curve", "ridge_risk", "width_curve"]
 
@@ -25,36 +34,29 @@ def _prepare(key, eigvals, target_weights, ridges, noise_var, num_seeds):
     key = check_key(key)
     num_seeds = check_count(num_seeds, "num_seeds")
     dtype = common_dtype(eigvals, target_weights, ridges, noise_var)
-    eigvals = check_vector(as_float(eigvals, dtype), "eigvals", nonnegative=True)
+    eigvals = check_vector(as_float(eigvals, dtype, "eigvals"), "eigvals", nonnegative=True)
     target_weights = check_vector(
-        as_float(target_weights, dtype), "target_weights", length=eigvals.shape[0]
+        as_float(target_weights, dtype, "target_weights"), "target_weights", length=eigvals.shape[0]
     )
-    ridges = check_vector(as_float(ridges, dtype), "ridges", nonnegative=True)
-    noise_var = check_scalar(as_float(noise_var, dtype), "noise_var", nonnegative=True)
+    ridges = check_vector(as_float(ridges, dtype, "ridges"), "ridges", nonnegative=True)
+    noise_var = check_scalar(as_float(noise_var, dtype, "noise_var"), "noise_var", nonnegative=True)
     return seed_keys(key, num_seeds), eigvals, target_weights, ridges, noise_var, num_seeds
 
 
 def _grid(values, name: str) -> np.ndarray:
-    if isinstance(values, jax.core.Tracer):
-        raise ValueError(
-            f"jaxridge: argument `{name}` fixes array shapes and must be concrete (not traced)"
-        )
-    arr = np.asarray(values)
-    if arr.ndim != 1 or arr.shape[0] < 1:
-        raise ValueError(f"jaxridge: argument `{name}` must be a non-empty 1-D sequence of ints")
-    if not np.all(np.isfinite(arr)) or np.any(arr != np.round(arr)):
-        raise ValueError(f"jaxridge: argument `{name}` must contain integers")
-    if np.any(arr < 1):
-        raise ValueError(f"jaxridge: argument `{name}` must contain sizes >= 1")
-    return arr.astype(np.int32)
+    return check_sizes(values, name).astype(np.int32)
 
 
 def _budget(max_bytes):
     if max_bytes is None:
         return DEFAULT_MAX_BYTES
-    if max_bytes <= 0:
-        raise ValueError(f"jaxridge: argument `max_bytes` must be > 0, got {max_bytes}")
-    return int(max_bytes)
+    return max(1, int(check_positive_number(max_bytes, "max_bytes")))
+
+
+def _growth(bucket_growth):
+    if bucket_growth is None:
+        return None
+    return check_positive_number(bucket_growth, "bucket_growth", above=1.0)
 
 
 def ridge_risk(
@@ -209,16 +211,18 @@ def _learning_curve(
     keys, eigvals, target_weights, ridges, noise_var, num_seeds = _prepare(
         key, eigvals, target_weights, ridges, noise_var, num_seeds
     )
-    sizes = _grid(num_samples_grid, "num_samples_grid")
-    if bucket_growth is not None and not bucket_growth > 1:
-        raise ValueError(f"jaxridge: argument `bucket_growth` must be > 1, got {bucket_growth}")
+    sizes_name = "num_samples" if not split else "num_samples_grid"
+    sizes = _grid(num_samples_grid, sizes_name)
+    bucket_growth = _growth(bucket_growth)
     budget = _budget(max_bytes)
     n = eigvals.shape[0]
     # A rung at N: P <= N is decomposed on the Gram side and P > N on the covariance side
     # whatever the bucket (as in ridge_risk), so the bucket only changes rounding.
     ladder = bucket_ladder(int(sizes.max()), bucket_growth, split=n if split else None)
     itemsize = jnp.dtype(eigvals.dtype).itemsize
-    batch = seed_batch(ladder, n, "samples", ridges.shape[0], itemsize, num_seeds, budget)
+    batch = seed_batch(
+        ladder, n, "samples", ridges.shape[0], itemsize, num_seeds, budget, name=sizes_name
+    )
     return run_grid(
         keys,
         eigvals,
@@ -292,15 +296,21 @@ def width_curve(
             "jaxridge: argument `num_features_grid` must not exceed len(eigvals) = "
             f"{eigvals.shape[0]}, got {int(sizes.max())}"
         )
-    if bucket_growth is not None and not bucket_growth > 1:
-        raise ValueError(f"jaxridge: argument `bucket_growth` must be > 1, got {bucket_growth}")
+    bucket_growth = _growth(bucket_growth)
     budget = _budget(max_bytes)
     # A rung at P − 1: N < P is decomposed on the covariance side and N >= P on the Gram side
     # whatever the bucket (as in an unpadded fit), so the bucket only changes rounding.
     ladder = bucket_ladder(int(sizes.max()), bucket_growth, split=num_samples - 1)
     itemsize = jnp.dtype(eigvals.dtype).itemsize
     batch = seed_batch(
-        ladder, num_samples, "features", ridges.shape[0], itemsize, num_seeds, budget
+        ladder,
+        num_samples,
+        "features",
+        ridges.shape[0],
+        itemsize,
+        num_seeds,
+        budget,
+        name="num_samples" if num_samples >= int(sizes.max()) else "num_features_grid",
     )
     return run_grid(
         keys,

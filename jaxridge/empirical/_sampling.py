@@ -20,26 +20,17 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray
 
-from .._validate import as_float, check, check_count, check_scalar, check_vector, common_dtype
+from .._validate import (
+    as_float,
+    check,
+    check_count,
+    check_key,
+    check_scalar,
+    check_vector,
+    common_dtype,
+)
 
 __all__ = ["draw_normals", "sample_data", "seed_keys"]
-
-
-def check_key(key):
-    """Accept a new-style typed key or a raw ``uint32[2]`` key; return a typed key."""
-    if isinstance(key, jax.Array) and jnp.issubdtype(key.dtype, jax.dtypes.prng_key):
-        if key.ndim != 0:
-            raise ValueError(
-                f"jaxridge: argument `key` must be a single key, got shape {key.shape}"
-            )
-        return key
-    key = jnp.asarray(key)
-    if key.shape != (2,) or key.dtype != jnp.uint32:
-        raise ValueError(
-            "jaxridge: argument `key` must be a PRNG key (jax.random.key or jax.random.PRNGKey), "
-            f"got dtype {key.dtype} and shape {key.shape}"
-        )
-    return jax.random.wrap_key_data(key)
 
 
 def seed_keys(key: PRNGKeyArray, num_seeds: int) -> PRNGKeyArray:
@@ -124,12 +115,14 @@ def sample_data(
     key = check_key(key)
     extra = () if eigvecs is None else (eigvecs,)
     dtype = common_dtype(eigvals, target_weights, noise_var, *extra)
-    eigvals = check_vector(as_float(eigvals, dtype), "eigvals", nonnegative=True)
+    eigvals = check_vector(as_float(eigvals, dtype, "eigvals"), "eigvals", nonnegative=True)
     n = eigvals.shape[0]
-    target_weights = check_vector(as_float(target_weights, dtype), "target_weights", length=n)
-    noise_var = check_scalar(as_float(noise_var, dtype), "noise_var", nonnegative=True)
+    target_weights = check_vector(
+        as_float(target_weights, dtype, "target_weights"), "target_weights", length=n
+    )
+    noise_var = check_scalar(as_float(noise_var, dtype, "noise_var"), "noise_var", nonnegative=True)
     if eigvecs is not None:
-        eigvecs = as_float(eigvecs, dtype)
+        eigvecs = as_float(eigvecs, dtype, "eigvecs")
         if eigvecs.shape != (n, n):
             raise ValueError(
                 f"jaxridge: argument `eigvecs` must have shape {(n, n)}, got {eigvecs.shape}"

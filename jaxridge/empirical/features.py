@@ -49,10 +49,21 @@ from collections.abc import Sequence
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax import lax
 from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray
 
-from .._validate import as_float, check, check_count, check_scalar, check_vector, common_dtype
+from .._validate import (
+    as_float,
+    check,
+    check_count,
+    check_fits_memory,
+    check_key,
+    check_scalar,
+    check_sizes,
+    check_vector,
+    common_dtype,
+)
 
 __all__ = ["RFEmpiricalRisk", "deep_rf_ridge_risk", "rf_ridge_risk"]
 
@@ -76,15 +87,13 @@ class RFEmpiricalRisk(eqx.Module):
     gcv: Array
 
 
-def _key(key):
-    if isinstance(key, jax.Array) and jnp.issubdtype(key.dtype, jax.dtypes.prng_key):
-        if key.ndim != 0:
-            raise ValueError("jaxridge: argument `key` must be a single PRNG key")
-        return key
-    key = jnp.asarray(key)
-    if key.shape != (2,) or key.dtype != jnp.uint32:
-        raise ValueError("jaxridge: argument `key` must be a PRNG key (jax.random.key)")
-    return jax.random.wrap_key_data(key)
+def _length(x) -> int:
+    """The length of a 1-D input before it is validated (1 for anything else)."""
+    try:
+        shape = np.shape(x)
+    except (TypeError, ValueError):
+        return 1
+    return int(shape[0]) if len(shape) == 1 else 1
 
 
 def _mm(a, b):
@@ -310,7 +319,7 @@ def _run(
     with_feature_noise = not (
         isinstance(feature_noise_var, int | float) and float(feature_noise_var) == 0.0
     )
-    key = _key(key)
+    key = check_key(key)
     num_samples = check_count(num_samples, "num_samples")
     num_data_seeds = check_count(num_data_seeds, "num_data_seeds", 2)
     num_feature_seeds = check_count(num_feature_seeds, "num_feature_seeds", 2)
@@ -321,6 +330,19 @@ def _run(
         for k, wd in enumerate(widths)
     )
     present = [sp for sp in spectra if sp is not None]
+    d = _length(eigvals)
+    # One data seed holds X (P × D), each layer's features of the P samples and its weights.
+    layer_in = (d, *widths[:-1])
+    elements = num_samples * (d + sum(widths)) + sum(
+        a * b for a, b in zip(layer_in, widths, strict=True)
+    )
+    check_fits_memory(
+        8 * elements,
+        "num_samples"
+        if num_samples * d >= max(a * b for a, b in zip(layer_in, widths, strict=True))
+        else w_name,
+        "one data seed",
+    )
     dtype = common_dtype(
         eigvals,
         target_weights,
@@ -330,21 +352,25 @@ def _run(
         *([] if fvars is None else [fvars]),
         *present,
     )
-    eigvals = check_vector(as_float(eigvals, dtype), "eigvals", nonnegative=True)
+    eigvals = check_vector(as_float(eigvals, dtype, "eigvals"), "eigvals", nonnegative=True)
     d = eigvals.shape[0]
-    target_weights = check_vector(as_float(target_weights, dtype), "target_weights", length=d)
-    ridges = as_float(ridges, dtype)
+    target_weights = check_vector(
+        as_float(target_weights, dtype, "target_weights"), "target_weights", length=d
+    )
+    ridges = as_float(ridges, dtype, "ridges")
     if ridges.ndim == 0:
         ridges = ridges[None]
     ridges = check_vector(ridges, "ridges", nonnegative=True)
-    noise_var = check_scalar(as_float(noise_var, dtype), "noise_var", nonnegative=True)
+    noise_var = check_scalar(as_float(noise_var, dtype, "noise_var"), "noise_var", nonnegative=True)
     feature_noise_var = check_scalar(
-        as_float(feature_noise_var, dtype), "feature_noise_var", nonnegative=True
+        as_float(feature_noise_var, dtype, "feature_noise_var"),
+        "feature_noise_var",
+        nonnegative=True,
     )
     if fvars is None:
         fvars = jnp.full((len(widths),), 1.0 / d, dtype)
     else:
-        fvars = as_float(fvars, dtype)
+        fvars = as_float(fvars, dtype, v_name)
         if fvars.ndim == 0:
             fvars = fvars[None]
         fvars = check_vector(fvars, v_name, length=len(widths))
@@ -355,7 +381,7 @@ def _run(
         if sp is None:
             sp = jnp.ones((wd,), dtype)
         else:
-            sp = check_vector(as_float(sp, dtype), name, length=wd)
+            sp = check_vector(as_float(sp, dtype, name), name, length=wd)
             sp = check(sp, sp <= 0, name, "must be > 0")
         scales.append(jnp.sqrt(fvars[ell] * sp))
     dims = tuple(zip((d,) + widths[:-1], widths, strict=True))
@@ -487,9 +513,7 @@ def deep_rf_ridge_risk(
         >>> mc = empirical.deep_rf_ridge_risk(jax.random.key(0), e, w, (250, 200), 150,
         ...                                   jnp.array([1e-3]))
     """
-    widths = tuple(widths)
-    if len(widths) < 1:
-        raise ValueError("jaxridge: argument `widths` must be a non-empty sequence of ints")
+    widths = tuple(int(wd) for wd in check_sizes(widths, "widths"))
     spectra = [None] * len(widths) if feature_eigvals is None else list(feature_eigvals)
     if len(spectra) != len(widths):
         raise ValueError(

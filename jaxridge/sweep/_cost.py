@@ -8,10 +8,9 @@ whose single unit exceeds ``max_bytes`` is rejected up front.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 
+from .. import spectra
 from ..empirical._engine import bucket_ladder, cell_bytes
 
 # Vectors of length D that one random-feature theory point keeps alive (a generous bound).
@@ -30,32 +29,7 @@ def spectrum_lengths(spec) -> list[int]:
         return [int(table["num_features"])]
     if kind == "blocks":
         return [int(sum(table["sizes"]))]
-    return [len(load_spectrum_file(table["path"])[0])]
-
-
-def load_spectrum_file(path: str) -> tuple[np.ndarray, np.ndarray]:
-    """``(eigvals, target_weights)`` from an ``.npz`` file (errors name ``spectrum.path``)."""
-    file = Path(path).expanduser()
-    try:
-        with np.load(file) as data:
-            missing = [k for k in ("eigvals", "target_weights") if k not in data]
-            if missing:
-                raise ValueError(
-                    f"jaxridge: argument `spectrum.path` ({file}) lacks the array(s) "
-                    f"{', '.join(missing)}; expected eigvals and target_weights"
-                )
-            eigvals = np.asarray(data["eigvals"], np.float64)
-            weights = np.asarray(data["target_weights"], np.float64)
-    except (OSError, EOFError) as exc:
-        raise ValueError(
-            f"jaxridge: argument `spectrum.path` cannot be read as .npz: {exc}"
-        ) from None
-    if eigvals.ndim != 1 or weights.shape != eigvals.shape or eigvals.size == 0:
-        raise ValueError(
-            "jaxridge: argument `spectrum.path` must hold 1-D eigvals and target_weights of the "
-            f"same length, got shapes {eigvals.shape} and {weights.shape}"
-        )
-    return eigvals, weights
+    return [len(spectra.from_file(table["path"], name="spectrum.path")[0])]
 
 
 def linear_mc_seed_bytes(max_samples: int, num_features: int, num_ridges: int, itemsize: int):

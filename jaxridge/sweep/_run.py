@@ -43,7 +43,6 @@ from jax.sharding import Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
 
 from .. import __version__, empirical, spectra, theory
-from .._validate import check_vector
 from ..empirical._engine import run_grid
 from ..empirical._sampling import seed_keys
 from . import _cost
@@ -142,10 +141,7 @@ def _spectrum(spec: SweepSpec, params: dict, dtype):
             target_norm=params.get("target_norm"),
             dtype=dtype,
         )
-    eigvals, weights = _cost.load_spectrum_file(params["path"])
-    eigvals = check_vector(jnp.asarray(eigvals, dtype), "spectrum.path:eigvals", nonnegative=True)
-    weights = check_vector(jnp.asarray(weights, dtype), "spectrum.path:target_weights")
-    return eigvals, weights
+    return spectra.from_file(params["path"], name="spectrum.path", dtype=dtype)
 
 
 def _chunk_params(spec: SweepSpec, point: dict) -> dict:

@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from .._validate import INDEX_MAX
+
 __all__ = ["SweepSpec"]
 
 MODELS = ("linear", "random_features", "deep_random_features")
@@ -117,9 +119,9 @@ def _check_value(x, kind: str, name: str):
             raise _fail(name, f"must be true or false, got {x!r}")
         return x
     if kind == "path":
-        if not isinstance(x, str) or not x:
+        if not isinstance(x, str) or not x or "\x00" in x:
             raise _fail(name, f"must be a file path (a string), got {x!r}")
-        return x
+        return _check_text(x, name)
     if kind in ("counts", "reals"):
         if not isinstance(x, list | tuple) or len(x) == 0:
             raise _fail(name, f"must be a non-empty list, got {x!r}")
@@ -129,6 +131,8 @@ def _check_value(x, kind: str, name: str):
             x = int(x)
         if isinstance(x, bool) or not isinstance(x, int) or x < 1:
             raise _fail(name, f"must contain ints >= 1, got {x!r}")
+        if x > INDEX_MAX:
+            raise _fail(name, f"contains {x}, more than the largest supported size {INDEX_MAX}")
         return x
     if not _is_real(x):
         raise _fail(name, f"must contain finite numbers, got {x!r}")
@@ -253,6 +257,7 @@ class SweepSpec:
         set_ = object.__setattr__
         if not isinstance(self.name, str) or not self.name:
             raise _fail("name", f"must be a non-empty string, got {self.name!r}")
+        _check_text(self.name, "name")
         if self.model not in MODELS:
             raise _fail("model", f"must be one of {', '.join(MODELS)}, got {self.model!r}")
         compute = [self.compute] if isinstance(self.compute, str) else list(self.compute)
@@ -592,6 +597,39 @@ def _plain(value):
     return value
 
 
+_TOML_ESCAPES = {
+    "\\": "\\\\",
+    '"': '\\"',
+    "\b": "\\b",
+    "\t": "\\t",
+    "\n": "\\n",
+    "\f": "\\f",
+    "\r": "\\r",
+}
+
+
+def _toml_string(text: str) -> str:
+    """A TOML basic string: quotes, backslashes and every control character escaped."""
+    out = []
+    for char in text:
+        if char in _TOML_ESCAPES:
+            out.append(_TOML_ESCAPES[char])
+        elif ord(char) < 0x20 or ord(char) == 0x7F:
+            out.append(f"\\u{ord(char):04X}")
+        else:
+            out.append(char)
+    return '"' + "".join(out) + '"'
+
+
+def _check_text(x, name: str) -> str:
+    """A string that TOML, JSON and file systems can store (valid Unicode, no NUL)."""
+    try:
+        x.encode("utf-8")
+    except UnicodeEncodeError:
+        raise _fail(name, f"must be valid Unicode text, got {x!r}") from None
+    return x
+
+
 def _toml_value(value) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -601,8 +639,7 @@ def _toml_value(value) -> str:
         text = repr(value)
         return text if any(c in text for c in ".en") else text + ".0"
     if isinstance(value, str):
-        escaped = value.replace("\\", "\\\\").replace('"', '\\"')
-        return f'"{escaped}"'
+        return _toml_string(value)
     if isinstance(value, Mapping):
         return "{ " + ", ".join(f"{k} = {_toml_value(v)}" for k, v in value.items()) + " }"
     if isinstance(value, list | tuple):

@@ -45,7 +45,7 @@ import jax.numpy as jnp
 from jax import lax
 from jaxtyping import Array, ArrayLike, Float
 
-from .._validate import as_float, check, check_scalar, check_vector, common_dtype
+from .._validate import as_float, check, check_scalar, check_vector, common_dtype, fail
 from .linear import as_blocks, fused_sums
 
 __all__ = [
@@ -63,7 +63,9 @@ __all__ = [
 
 
 def _check_grid(x, dtype):
-    x = as_float(x, dtype)
+    x = as_float(x, dtype, "x")
+    if jnp.size(x) == 0:
+        raise fail("x", "must not be empty")
     return check(x, ~jnp.isfinite(x), "x", "contains NaN or inf")
 
 
@@ -90,7 +92,7 @@ def semicircle_density(
     """
     dtype = common_dtype(x, variance)
     x = _check_grid(x, dtype)
-    variance = check_scalar(as_float(variance, dtype), "variance", positive=True)
+    variance = check_scalar(as_float(variance, dtype, "variance"), "variance", positive=True)
     inside = jnp.maximum(4.0 * variance - x * x, 0.0)
     return jnp.sqrt(inside) / (2.0 * jnp.pi * variance)
 
@@ -112,8 +114,8 @@ def marchenko_pastur_edges(
         >>> lower, upper = marchenko_pastur_edges(0.25)   # (0.25, 2.25)
     """
     dtype = common_dtype(ratio, variance)
-    ratio = check_scalar(as_float(ratio, dtype), "ratio", positive=True)
-    variance = check_scalar(as_float(variance, dtype), "variance", positive=True)
+    ratio = check_scalar(as_float(ratio, dtype, "ratio"), "ratio", positive=True)
+    variance = check_scalar(as_float(variance, dtype, "variance"), "variance", positive=True)
     root = jnp.sqrt(ratio)
     return variance * (1.0 - root) ** 2, variance * (1.0 + root) ** 2
 
@@ -147,8 +149,8 @@ def marchenko_pastur_density(
     """
     dtype = common_dtype(x, ratio, variance)
     x = _check_grid(x, dtype)
-    ratio = as_float(ratio, dtype)
-    variance = as_float(variance, dtype)
+    ratio = as_float(ratio, dtype, "ratio")
+    variance = as_float(variance, dtype, "variance")
     lower, upper = marchenko_pastur_edges(ratio, variance)
     inside = (x > lower) & (x < upper)
     # Double where: the discarded branch divides by x, which may be 0.
@@ -262,7 +264,7 @@ def _apply_on_grid(kernel: Callable, x, etas, *args):
 def _check_eta(eta, dtype):
     if eta is None:
         return None
-    return check_scalar(as_float(eta, dtype), "eta", positive=True)
+    return check_scalar(as_float(eta, dtype, "eta"), "eta", positive=True)
 
 
 # --------------------------------------------------------------------------------------------
@@ -360,9 +362,11 @@ def sample_covariance_density(
     """
     dtype = common_dtype(x, eigvals, num_samples, eta)
     x = _check_grid(x, dtype)
-    eigvals = check_vector(as_float(eigvals, dtype), "eigvals", nonnegative=True)
+    eigvals = check_vector(as_float(eigvals, dtype, "eigvals"), "eigvals", nonnegative=True)
     eigvals = check(eigvals, jnp.max(eigvals) <= 0, "eigvals", "must have a positive entry")
-    num_samples = check_scalar(as_float(num_samples, dtype), "num_samples", positive=True)
+    num_samples = check_scalar(
+        as_float(num_samples, dtype, "num_samples"), "num_samples", positive=True
+    )
     eta = _check_eta(eta, dtype)
     return _sample_covariance_jit(x, eigvals, num_samples, eta)
 
@@ -467,7 +471,7 @@ def product_wishart_density(
     """
     dtype = common_dtype(x, widths)
     x = _check_grid(x, dtype)
-    widths = as_float(widths, dtype)
+    widths = as_float(widths, dtype, "widths")
     if widths.ndim != 1 or widths.shape[0] < 2:
         raise ValueError(
             "jaxridge: argument `widths` must be a 1-D sequence of at least two widths "

@@ -87,9 +87,10 @@ from collections.abc import Sequence
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
-from .._validate import as_float, check, check_scalar, check_vector, common_dtype
+from .._validate import as_float, check, check_real, check_scalar, check_vector, common_dtype
 from ._features_solve import kappa2_root, noise_shift, point_terms, prod, ridgeless_root
 from .linear import _amplified
 
@@ -239,19 +240,21 @@ def _risk(
 
 
 def _prepare_common(eigvals, target_weights, num_samples, ridge, noise_var, dtype):
-    eigvals = check_vector(as_float(eigvals, dtype), "eigvals", nonnegative=True)
+    eigvals = check_vector(as_float(eigvals, dtype, "eigvals"), "eigvals", nonnegative=True)
     eigvals = check(eigvals, ~jnp.any(eigvals > 0), "eigvals", "must have a positive entry")
     target_weights = check_vector(
-        as_float(target_weights, dtype), "target_weights", length=eigvals.shape[0]
+        as_float(target_weights, dtype, "target_weights"), "target_weights", length=eigvals.shape[0]
     )
-    num_samples = check_scalar(as_float(num_samples, dtype), "num_samples", positive=True)
-    ridge = check_scalar(as_float(ridge, dtype), "ridge", nonnegative=True)
-    noise_var = check_scalar(as_float(noise_var, dtype), "noise_var", nonnegative=True)
+    num_samples = check_scalar(
+        as_float(num_samples, dtype, "num_samples"), "num_samples", positive=True
+    )
+    ridge = check_scalar(as_float(ridge, dtype, "ridge"), "ridge", nonnegative=True)
+    noise_var = check_scalar(as_float(noise_var, dtype, "noise_var"), "noise_var", nonnegative=True)
     return eigvals, target_weights, num_samples, ridge, noise_var
 
 
 def _check_spectrum(spectrum, name, dtype):
-    spectrum = check_vector(as_float(spectrum, dtype), name)
+    spectrum = check_vector(as_float(spectrum, dtype, name), name)
     return check(spectrum, spectrum <= 0, name, "must be > 0 (got a non-positive entry)")
 
 
@@ -299,27 +302,33 @@ def rf_risk(
         >>> curve.test.shape
         (8,)
     """
+    if feature_eigvals is not None:
+        feature_eigvals = check_real(feature_eigvals, "feature_eigvals")
+    if num_features is not None:
+        num_features = check_real(num_features, "num_features")
+    if feature_var is not None:
+        feature_var = check_real(feature_var, "feature_var")
     spectra_ = None if feature_eigvals is None else [feature_eigvals]
     if feature_eigvals is not None:
-        if jnp.ndim(feature_eigvals) != 1:
+        if np.ndim(feature_eigvals) != 1:
             raise ValueError(
                 "jaxridge: argument `feature_eigvals` must be a 1-D array, got shape "
-                f"{jnp.shape(feature_eigvals)}"
+                f"{np.shape(feature_eigvals)}"
             )
         if num_features is None:
-            num_features = float(jnp.shape(feature_eigvals)[0])
+            num_features = float(np.shape(feature_eigvals)[0])
     elif num_features is None:
         raise ValueError(
             "jaxridge: argument `num_features` is required when `feature_eigvals` is None"
         )
-    if jnp.ndim(num_features) != 0:
+    if np.ndim(num_features) != 0:
         raise ValueError(
             f"jaxridge: argument `num_features` must be a scalar, got shape "
-            f"{jnp.shape(num_features)}; use jax.vmap to evaluate a grid"
+            f"{np.shape(num_features)}; use jax.vmap to evaluate a grid"
         )
-    fv = None if feature_var is None else jnp.reshape(jnp.asarray(feature_var), (1,))
-    if feature_var is not None and jnp.ndim(feature_var) != 0:
+    if feature_var is not None and np.ndim(feature_var) != 0:
         raise ValueError("jaxridge: argument `feature_var` must be a scalar")
+    fv = None if feature_var is None else jnp.reshape(jnp.asarray(feature_var), (1,))
     return _deep(
         eigvals,
         target_weights,
@@ -403,12 +412,13 @@ def _deep(
     names,
 ):
     w_name, v_name, s_name = names
-    if jnp.ndim(widths) != 1 or jnp.shape(widths)[0] < 1:
+    widths = check_real(widths, w_name)
+    if np.ndim(widths) != 1 or np.shape(widths)[0] < 1:
         raise ValueError(
             f"jaxridge: argument `{w_name}` must be a non-empty 1-D array, got shape "
-            f"{jnp.shape(widths)}"
+            f"{np.shape(widths)}"
         )
-    num_layers = jnp.shape(widths)[0]
+    num_layers = np.shape(widths)[0]
     if spectra is None:
         spectra = [None] * num_layers
     spectra = list(spectra)
@@ -434,9 +444,11 @@ def _deep(
         eigvals, target_weights, num_samples, ridge, noise_var, dtype
     )
     feature_noise_var = check_scalar(
-        as_float(feature_noise_var, dtype), "feature_noise_var", nonnegative=True
+        as_float(feature_noise_var, dtype, "feature_noise_var"),
+        "feature_noise_var",
+        nonnegative=True,
     )
-    widths = check_vector(as_float(widths, dtype), w_name)
+    widths = check_vector(as_float(widths, dtype, w_name), w_name)
     widths = check(widths, widths <= 0, w_name, "must be > 0")
     checked = []
     for ell, sp in enumerate(spectra):
@@ -453,7 +465,7 @@ def _deep(
     if fvars is None:
         fvars = jnp.full((num_layers,), 1.0 / eigvals.shape[0], dtype)
     else:
-        fvars = check_vector(as_float(fvars, dtype), v_name, length=num_layers)
+        fvars = check_vector(as_float(fvars, dtype, v_name), v_name, length=num_layers)
         fvars = check(fvars, fvars <= 0, v_name, "must be > 0")
     return _risk(
         layout,

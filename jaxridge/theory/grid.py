@@ -63,10 +63,9 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
-from .._validate import as_float, check, check_vector, common_dtype
+from .._validate import as_float, check, check_real, check_vector, common_dtype, fail
 from ._implicit import implicit_tangent, solve_increasing
 from .linear import (
     RidgeRisk,
@@ -409,6 +408,8 @@ _grid_jit = jax.jit(_grid, static_argnums=5)
 
 
 def _check_array(x, name, *, positive):
+    if jnp.size(x) == 0:
+        raise fail(name, "must not be empty")
     x = check(x, ~jnp.isfinite(x), name, "contains NaN or inf")
     if positive:
         return check(x, x <= 0, name, "must be > 0")
@@ -459,21 +460,29 @@ def ridge_risk_grid(
         (100, 100)
     """
     eigvals, target_weights, num_samples, ridges, noise_var = (
-        np.asarray(x) if isinstance(x, list | tuple) else x
-        for x in (eigvals, target_weights, num_samples, ridges, noise_var)
+        check_real(x, name)
+        for x, name in (
+            (eigvals, "eigvals"),
+            (target_weights, "target_weights"),
+            (num_samples, "num_samples"),
+            (ridges, "ridges"),
+            (noise_var, "noise_var"),
+        )
     )
     dtype = common_dtype(eigvals, target_weights, num_samples, ridges, noise_var)
     if num_nodes is None:
         num_nodes = default_num_nodes(dtype)
     if isinstance(num_nodes, bool) or not isinstance(num_nodes, int) or num_nodes < 4:
         raise ValueError(f"jaxridge: argument `num_nodes` must be an int >= 4, got {num_nodes!r}")
-    eigvals = check_vector(as_float(eigvals, dtype), "eigvals", nonnegative=True)
+    eigvals = check_vector(as_float(eigvals, dtype, "eigvals"), "eigvals", nonnegative=True)
     target_weights = check_vector(
-        as_float(target_weights, dtype), "target_weights", length=eigvals.shape[0]
+        as_float(target_weights, dtype, "target_weights"), "target_weights", length=eigvals.shape[0]
     )
-    num_samples = _check_array(as_float(num_samples, dtype), "num_samples", positive=True)
-    ridges = _check_array(as_float(ridges, dtype), "ridges", positive=False)
-    noise_var = _check_array(as_float(noise_var, dtype), "noise_var", positive=False)
+    num_samples = _check_array(
+        as_float(num_samples, dtype, "num_samples"), "num_samples", positive=True
+    )
+    ridges = _check_array(as_float(ridges, dtype, "ridges"), "ridges", positive=False)
+    noise_var = _check_array(as_float(noise_var, dtype, "noise_var"), "noise_var", positive=False)
     try:
         shape = jnp.broadcast_shapes(num_samples.shape, ridges.shape, noise_var.shape)
     except ValueError:

@@ -228,9 +228,11 @@ def _kappa_jvp(primals, tangents):
 
 def _prepare(eigvals, num_samples, ridge, *extra):
     dtype = common_dtype(eigvals, num_samples, ridge, *extra)
-    eigvals = check_vector(as_float(eigvals, dtype), "eigvals", nonnegative=True)
-    num_samples = check_scalar(as_float(num_samples, dtype), "num_samples", positive=True)
-    ridge = check_scalar(as_float(ridge, dtype), "ridge", nonnegative=True)
+    eigvals = check_vector(as_float(eigvals, dtype, "eigvals"), "eigvals", nonnegative=True)
+    num_samples = check_scalar(
+        as_float(num_samples, dtype, "num_samples"), "num_samples", positive=True
+    )
+    ridge = check_scalar(as_float(ridge, dtype, "ridge"), "ridge", nonnegative=True)
     return dtype, eigvals, num_samples, ridge
 
 
@@ -330,9 +332,9 @@ def ridge_risk(
         eigvals, num_samples, ridge, target_weights, noise_var
     )
     target_weights = check_vector(
-        as_float(target_weights, dtype), "target_weights", length=eigvals.shape[0]
+        as_float(target_weights, dtype, "target_weights"), "target_weights", length=eigvals.shape[0]
     )
-    noise_var = check_scalar(as_float(noise_var, dtype), "noise_var", nonnegative=True)
+    noise_var = check_scalar(as_float(noise_var, dtype, "noise_var"), "noise_var", nonnegative=True)
     return _ridge_risk_jit(eigvals, target_weights, num_samples, ridge, noise_var)
 
 

@@ -58,7 +58,10 @@ from types import MappingProxyType
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jaxtyping import Array, ArrayLike
+
+from .._validate import as_float, check, check_real, common_dtype
 
 __all__ = [
     "ScalingExponents",
@@ -114,16 +117,31 @@ class ScalingExponents:
 
 
 def _number(x, name: str, *, lower: float | None = None, strict: bool = False) -> float:
+    x = check_real(x, name)
+    if np.ndim(x) != 0:
+        raise ValueError(
+            f"jaxridge: argument `{name}` must be a real number, got shape {np.shape(x)}"
+        )
     try:
         value = float(x)
     except (TypeError, ValueError):
         raise ValueError(f"jaxridge: argument `{name}` must be a real number, got {x!r}") from None
-    if math.isnan(value):
-        raise ValueError(f"jaxridge: argument `{name}` is NaN")
+    if not math.isfinite(value):
+        raise ValueError(f"jaxridge: argument `{name}` must be finite, got {value}")
     if lower is not None and (value <= lower if strict else value < lower):
         rel = ">" if strict else ">="
         raise ValueError(f"jaxridge: argument `{name}` must be {rel} {lower}, got {value}")
     return value
+
+
+def _array(x, name: str, dtype, *, lower: float | None = 0.0, strict: bool = True):
+    """A traced-friendly real array: finite, and > (or >=) ``lower`` when given."""
+    x = as_float(x, dtype, name)
+    x = check(x, ~jnp.isfinite(x), name, "contains NaN or inf")
+    if lower is not None:
+        bad = x <= lower if strict else x < lower
+        x = check(x, bad, name, f"must be {'>' if strict else '>='} {lower:g}")
+    return x
 
 
 def _check_model(model: str) -> str:
@@ -415,7 +433,9 @@ def noise_crossover_ridge_exponent(alpha: ArrayLike, r: ArrayLike) -> Array:
         >>> float(noise_crossover_ridge_exponent(1.5, 0.4))   # 1.5/2.2
         0.6818181818181818
     """
-    alpha = jnp.asarray(alpha, dtype=jnp.result_type(alpha, r, float))
+    dtype = common_dtype(alpha, r)
+    alpha = _array(alpha, "alpha", dtype)
+    r = _array(r, "r", dtype, lower=None)
     return alpha / (1.0 + 2.0 * alpha * jnp.minimum(r, 1.0))
 
 
@@ -447,8 +467,10 @@ def crossover_samples(
         15.848931924611136
     """
     c = width_correction_exponent(feature_alpha)
-    dtype = jnp.result_type(num_features, alpha, r, float)
-    n = jnp.asarray(num_features, dtype)
+    dtype = common_dtype(num_features, alpha, r)
+    n = _array(num_features, "num_features", dtype)
+    alpha = _array(alpha, "alpha", dtype)
+    r = _array(r, "r", dtype, lower=None)
     gap = 2.0 * alpha * (jnp.minimum(r, 1.0) - jnp.minimum(r, 0.5))
     if c == 0.0:
         return jnp.full(jnp.broadcast_shapes(n.shape, jnp.shape(gap)), jnp.inf, dtype)
@@ -462,7 +484,7 @@ def resolution_constant(alpha: ArrayLike) -> Array:
         >>> round(float(resolution_constant(2.0)), 4)   # π²/4
         2.4674
     """
-    alpha = jnp.asarray(alpha, jnp.result_type(alpha, float))
+    alpha = _array(alpha, "alpha", common_dtype(alpha), lower=1.0)
     x = jnp.pi / alpha
     return (x / jnp.sin(x)) ** alpha
 
@@ -484,8 +506,10 @@ def ridge_crossover_samples(ridge: ArrayLike, alpha: ArrayLike) -> Array:
         >>> round(float(ridge_crossover_samples(1e-4, 2.0)), 2)
         157.08
     """
-    dtype = jnp.result_type(ridge, alpha, float)
-    return (resolution_constant(jnp.asarray(alpha, dtype)) / ridge) ** (1.0 / alpha)
+    dtype = common_dtype(ridge, alpha)
+    ridge = _array(ridge, "ridge", dtype)
+    alpha = _array(alpha, "alpha", dtype, lower=1.0)
+    return (resolution_constant(alpha) / ridge) ** (1.0 / alpha)
 
 
 # --------------------------------------------------------------------------------------------
@@ -514,9 +538,11 @@ def local_slope(fn: Callable[[Array], Array], x: ArrayLike) -> Array:
         >>> float(local_slope(lambda p: 3.0 * p**-1.5, 10.0))
         -1.5
     """
-    x = jnp.asarray(x)
-    if not jnp.issubdtype(x.dtype, jnp.floating):
-        x = x.astype(jnp.result_type(float))
+    if not callable(fn):
+        raise ValueError(f"jaxridge: argument `fn` must be a function, got {fn!r}")
+    x = _array(x, "x", common_dtype(x))
+    if x.size == 0:
+        raise ValueError("jaxridge: argument `x` must not be empty")
 
     def one(x0):
         # A tangent equal to x itself gives x·f′(x): the derivative in log x.

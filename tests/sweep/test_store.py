@@ -54,7 +54,9 @@ def test_crash_then_resume_computes_only_missing_chunks(tmp_path):
     assert seen == [0, 1]
     assert sorted(p.name for p in (out / "chunks").iterdir()) == [
         "chunk-000000.nc",
+        "chunk-000000.sha256",
         "chunk-000001.nc",
+        "chunk-000001.sha256",
     ]
     assert not (out / "results.nc").exists()
     with pytest.raises(ValueError, match="unfinished sweep \\(2 of 4 chunks\\)"):

@@ -15,7 +15,7 @@ from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
 from matplotlib.transforms import blended_transform_factory
 
-from ._plot_style import GUIDE_COLOR, PALETTE, VLINE_COLOR
+from ._style import GUIDE_COLOR, PALETTE, VLINE_COLOR
 
 # Monte-Carlo points: (mean, stderr) with stderr possibly None, or a bare mean.
 Empirical = tuple[Float[ArrayLike, " m"], Float[ArrayLike, " m"] | None] | Float[ArrayLike, " m"]

@@ -28,38 +28,24 @@ Example:
 """
 
 try:
-    import matplotlib as _matplotlib  # noqa: F401
+    import matplotlib as _matplotlib
 except ImportError as _error:  # pragma: no cover - exercised without matplotlib only
     raise ImportError(
         "jaxridge.plot needs matplotlib: pip install 'jaxridge[plot]' (or pip install matplotlib)"
     ) from _error
 
-from ._plot_axes import curves as curves
-from ._plot_axes import guide as guide
-from ._plot_axes import vlines as vlines
-from ._plot_panels import decomposition as decomposition
-from ._plot_panels import phase_diagram as phase_diagram
-from ._plot_panels import spectrum as spectrum
-from ._plot_style import LABELS as LABELS
-from ._plot_style import PALETTE as PALETTE
-from ._plot_style import apply_style as apply_style
-from ._plot_style import label as label
-from ._plot_style import power_label as power_label
-from ._plot_style import style as style
-from ._plot_sweep import sweep_figure as sweep_figure
+from ._axes import curves as curves
+from ._axes import guide as guide
+from ._axes import vlines as vlines
+from ._panels import decomposition as decomposition
+from ._panels import phase_diagram as phase_diagram
+from ._panels import spectrum as spectrum
+from ._style import LABELS as LABELS
+from ._style import PALETTE as PALETTE
+from ._style import apply_style as apply_style
+from ._style import label as label
+from ._style import power_label as power_label
+from ._style import style as style
+from ._sweep import sweep_figure as sweep_figure
 
-__all__ = [
-    "LABELS",
-    "PALETTE",
-    "apply_style",
-    "curves",
-    "decomposition",
-    "guide",
-    "label",
-    "phase_diagram",
-    "power_label",
-    "spectrum",
-    "style",
-    "sweep_figure",
-    "vlines",
-]
+del _matplotlib  # imported only to check that matplotlib is there

@@ -1,16 +1,14 @@
-"""The plain log–log power-law baseline ``y ≈ a·x^−b (+ c)`` (re-exported by jaxridge.fit)."""
+"""The plain log–log power-law baseline ``y ≈ a·x^−b (+ c)``."""
 
 from __future__ import annotations
 
 import equinox as eqx
 import jax.numpy as jnp
-import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
-from ._fit_optim import lm_phase, to_natural, to_unconstrained
-from ._validate import common_dtype
-
-__all__ = ["PowerLawFit", "fit_power_law"]
+from .._validate import common_dtype
+from ._inputs import array_like, as_points
+from ._optim import lm_phase, to_natural, to_unconstrained
 
 
 class PowerLawFit(eqx.Module):
@@ -31,37 +29,19 @@ class PowerLawFit(eqx.Module):
     loss: Array
 
 
-def _array_like(x):
-    """Lists become NumPy arrays (for dtype promotion); arrays pass through."""
-    return x if hasattr(x, "dtype") else np.asarray(x, dtype=float)
+_NAMES = ("amplitude", "exponent", "offset")
 
 
-def _as_points(x, name, dtype, *, positive=True):
-    arr = np.asarray(x, dtype=np.float64)
-    if arr.ndim != 1 or arr.shape[0] < 1:
-        raise ValueError(f"jaxridge: argument `{name}` must be a non-empty 1-D array")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"jaxridge: argument `{name}` contains NaN or inf")
-    if positive and np.any(arr <= 0):
-        raise ValueError(f"jaxridge: argument `{name}` must be > 0 everywhere")
-    return jnp.asarray(arr, dtype)
-
-
-# --------------------------------------------------------------------------------------------
-# The plain power-law baseline.
-# --------------------------------------------------------------------------------------------
+def _offset_residuals(u, args):
+    logx, logy = args
+    a, b, c = (to_natural(_NAMES, u)[k] for k in _NAMES)
+    return jnp.log(a * jnp.exp(-b * logx) + c) - logy
 
 
 @eqx.filter_jit
 def _power_law_offset_kernel(u0, logx, logy, steps):
-    names = ("amplitude", "exponent", "offset")
-
-    def residual_fn(u):
-        a, b, c = (to_natural(names, u)[k] for k in names)
-        return jnp.log(a * jnp.exp(-b * logx) + c) - logy
-
     scale = jnp.asarray(logx.shape[0], logx.dtype)
-    u, value, _, _, _ = lm_phase(residual_fn, u0, scale, steps)
+    u, value, _, _, _ = lm_phase(_offset_residuals, u0, (logx, logy), scale, steps)
     return u, value
 
 
@@ -93,9 +73,9 @@ def fit_power_law(
         >>> round(float(fit_power_law(x, 2.0 * x**-0.5).exponent), 6)
         0.5
     """
-    dtype = common_dtype(_array_like(x), _array_like(y))
-    x = _as_points(x, "x", dtype)
-    y = _as_points(y, "y", dtype)
+    dtype = common_dtype(array_like(x, "x"), array_like(y, "y"))
+    x = as_points(x, "x", dtype)
+    y = as_points(y, "y", dtype)
     if x.shape != y.shape:
         raise ValueError(f"jaxridge: argument `y` must have the shape of `x` {x.shape}")
     if x.shape[0] < 2:
@@ -115,9 +95,9 @@ def fit_power_law(
         ms = jnp.mean(ly)
         s0 = jnp.sum((logx - mx) * (ly - ms)) / jnp.sum((logx - mx) ** 2)
         start = {"amplitude": jnp.exp(ms - s0 * mx), "exponent": -s0, "offset": c0}
-        u0 = to_unconstrained(("amplitude", "exponent", "offset"), start, dtype)
+        u0 = to_unconstrained(_NAMES, start, dtype)
         u, _ = _power_law_offset_kernel(u0, logx, logy, int(steps))
-        vals = to_natural(("amplitude", "exponent", "offset"), u)
+        vals = to_natural(_NAMES, u)
         a, b, c = vals["amplitude"], vals["exponent"], vals["offset"]
     curve = a * x ** (-b) + c
     loss = jnp.mean((jnp.log(curve) - logy) ** 2)

@@ -13,7 +13,7 @@ from jaxtyping import ArrayLike, Float, Shaped
 from matplotlib.axes import Axes
 from matplotlib.patches import Patch
 
-from ._plot_axes import (
+from ._axes import (
     as_mapping,
     as_series,
     as_vector,
@@ -23,7 +23,7 @@ from ._plot_axes import (
     fail,
     new_axes,
 )
-from ._plot_style import PALETTE, label, series_colors
+from ._style import PALETTE, label, series_colors
 
 
 def spectrum(

@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 from matplotlib.backend_bases import FigureCanvasBase
 
-from ._plot_axes import curves, fail, legend_entries
-from ._plot_style import format_value, label, series_colors, style
+from ._axes import curves, fail, legend_entries
+from ._style import format_value, label, series_colors, style
 
 _PREFERRED_X = ("num_samples", "ridge", "width", "num_features")
 # Parameter names of a sweep, in the order a title lists them.
