@@ -7,6 +7,7 @@ from . import fit as fit
 from . import spectra as spectra
 from . import theory as theory
 from ._config import enable_float64 as enable_float64
+from ._validate import checked as checked
 
 try:
     __version__ = _metadata.version("jaxridge")

@@ -8,11 +8,23 @@ always raised at once, eagerly and under every transformation.
 
 Every message has one format, ``jaxridge: argument `name` <what is wrong>``, built by
 :func:`fail`.
+
+One exception type everywhere: a public function is wrapped by :func:`readable_errors`, which
+turns the run-time error of a traced check (an ``EquinoxRuntimeError`` under ``vmap``/``grad``,
+whose first line is a stack banner) into the same ``ValueError`` as the eager check, its message
+jaxridge's line alone. Inside a user's own ``jax.jit`` the check fires when the compiled program
+runs, after every jaxridge frame has returned, as a ``jax.errors.JaxRuntimeError``; wrapping
+that program in :func:`readable_errors` (public as ``jaxridge.checked``) gives the
+``ValueError`` there too. JAX also logs a traceback for every failed callback; for jaxridge's own
+argument checks that log is dropped (the error itself carries the message).
 """
 
 from __future__ import annotations
 
+import functools
+import logging
 import os
+import re
 
 import equinox as eqx
 import jax
@@ -25,6 +37,7 @@ __all__ = [
     "check",
     "check_count",
     "check_choice",
+    "checked",
     "check_float_dtype",
     "check_key",
     "check_positive_number",
@@ -37,6 +50,7 @@ __all__ = [
     "fail",
     "is_concrete",
     "memory_limit",
+    "readable_errors",
 ]
 
 # Sizes index arrays and count PRNG streams (``fold_in(key, row)``) in int32 / uint32: a size past
@@ -47,6 +61,57 @@ INDEX_MAX = 2**31 - 1
 def fail(name: str, message: str) -> ValueError:
     """The error for a bad argument: ``jaxridge: argument `name` <message>``."""
     return ValueError(f"jaxridge: argument `{name}` {message}")
+
+
+# A jaxridge argument message inside a longer error text (a run-time error's banner and stack).
+_MESSAGE = re.compile(r"jaxridge: argument `[^`]+`[^\n]*")
+
+
+def _argument_error(exc: BaseException) -> ValueError | None:
+    """The ``ValueError`` carried by a run-time error of a traced check, or None."""
+    match = _MESSAGE.search(str(exc))
+    return None if match is None else ValueError(match.group(0))
+
+
+def readable_errors(fn):
+    """Wrap ``fn`` so a jaxridge argument check that fires at run time raises ``ValueError``.
+
+    The error's message is jaxridge's one line (``jaxridge: argument `ridge` must be >= 0``),
+    as when the check fires eagerly; any other error passes through unchanged. The result is
+    waited for, so an asynchronously dispatched program's error surfaces here. Public as
+    ``jaxridge.checked``: wrap a jitted program that calls jaxridge, e.g.
+    ``jaxridge.checked(jax.jit(loss))(params)``.
+    """
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            out = fn(*args, **kwargs)
+            if not any(isinstance(x, jax.core.Tracer) for x in jax.tree.leaves(out)):
+                out = jax.block_until_ready(out)
+            return out
+        except (eqx.EquinoxRuntimeError, jax.errors.JaxRuntimeError) as exc:
+            error = _argument_error(exc)
+            if error is None:
+                raise
+            raise error from None
+
+    return wrapper
+
+
+# The public name: ``jaxridge.checked(jax.jit(f))``.
+checked = readable_errors
+
+
+class _DropArgumentErrorLogs(logging.Filter):
+    """Drop JAX's "pure_callback failed" traceback log when the failure is a jaxridge check."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        return exc is None or _MESSAGE.search(str(exc)) is None
+
+
+logging.getLogger("jax._src.callback").addFilter(_DropArgumentErrorLogs())
 
 
 def is_concrete(x) -> bool:
@@ -67,7 +132,8 @@ def _numeric_dtype(x):
             return None
     if dtype.kind not in "iuf" and not jnp.issubdtype(dtype, jnp.floating):
         return None
-    return dtype
+    # as JAX will hold it (float64 is float32 unless x64 is on): asking for float64 would warn
+    return jax.dtypes.canonicalize_dtype(dtype)
 
 
 def common_dtype(*args) -> jnp.dtype:

@@ -89,8 +89,13 @@ def _table(ds, max_rows: int = 8) -> list[str]:
                 text += " " + _fmt(float(cell.mc_test[i]), None if err is None else float(err[i]))
                 text += " " + _fmt(float(cell.mc_gcv[i]), None if gerr is None else float(gerr[i]))
             lines.append(text)
+    notes = []
+    if len(rows) < len(sizes):
+        notes.append(f"{len(rows)} of {len(sizes)} P values shown, all are in the results file")
     if squeeze:
-        lines.append("(first value of " + ", ".join(squeeze) + ")")
+        notes.append("first value of " + ", ".join(squeeze))
+    if notes:
+        lines.append("(" + "; ".join(notes) + ")")
     return lines
 
 
@@ -121,6 +126,85 @@ def _demo_spec(args: argparse.Namespace):
     )
 
 
+def _values_text(values) -> str:
+    """A short rendering of an axis' values: all of them when few, else first … last."""
+    shown = [f"{v:g}" if isinstance(v, int | float) else str(v) for v in values]
+    if len(shown) <= 4:
+        return ", ".join(shown)
+    return f"{shown[0]} … {shown[-1]} ({len(shown)} values)"
+
+
+def _plan(spec) -> str:
+    """What a sweep will compute: chunks, cells per chunk, seeds, devices."""
+    import jax
+
+    outer = [a for a in spec.axes() if a.outer]
+    inner = [a for a in spec.axes() if not a.outer]
+    chunks = 1
+    for axis in outer:
+        chunks *= len(axis.values)
+    cells = 1
+    for axis in inner:
+        cells *= len(axis.values)
+    devices = len(jax.devices()) if spec.devices == "all" else spec.devices
+    per = "; ".join(f"{a.name} = {_values_text(a.values)}" for a in outer)
+    text = f"plan: sweep {spec.name!r} ({spec.model}, {spec.dtype}): {chunks} chunk(s)"
+    text += f" (one per {per})" if outer else ""
+    text += ", each " + " × ".join(f"{len(a.values)} {a.name}" for a in inner) + f" = {cells} cells"
+    if spec.monte_carlo:
+        seeds = f"{spec.num_seeds} seeds"
+        if spec.model != "linear":
+            seeds = (
+                f"{spec.num_replicates} replicates × {spec.num_seeds} data seeds × "
+                f"{spec.num_feature_seeds} feature seeds"
+            )
+        text += f", {seeds} per cell"
+    text += f"; computes {' + '.join(spec.compute)}"
+    text += f"; {devices} {jax.default_backend()} device(s)"
+    return text
+
+
+def _axes_text(ds) -> str:
+    """The result's axes with their values (not just their sizes)."""
+    parts = []
+    for dim in ds.dims:
+        if dim == "seed":
+            parts.append(f"seed ({ds.sizes[dim]})")
+        elif dim in ds.coords:
+            parts.append(f"{dim} = {_values_text(ds[dim].values.tolist())}")
+        else:
+            parts.append(f"{dim} ({ds.sizes[dim]} values)")
+    return "; ".join(parts)
+
+
+def _stamp(path: Path):
+    """Identity of a file (inode, size, mtime), or None: tells whether a run rewrote it."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def _outcome(out: Path, before, computed: int, total: int, elapsed: float) -> str:
+    """What a run did: computed chunks, combined saved ones, or only loaded finished results."""
+    results = out / "results.nc"
+    if computed:
+        text = f"computed {computed} of {total} chunk(s) in {elapsed:.1f} s"
+        if computed < total:
+            text += f" ({total - computed} saved by an earlier run were reused)"
+        return text + f"; wrote {results}"
+    if before is not None and _stamp(results) == before:
+        return (
+            f"already complete: loaded {results} in {elapsed:.1f} s, nothing computed "
+            "(delete the folder or use another --out to recompute)"
+        )
+    return (
+        f"all {total} chunk(s) were saved by an earlier run, nothing computed; combined them "
+        f"into {results} in {elapsed:.1f} s"
+    )
+
+
 def _demo(args: argparse.Namespace) -> int:
     import jax
 
@@ -130,7 +214,10 @@ def _demo(args: argparse.Namespace) -> int:
     spec = _demo_spec(args)
     _set_precision(spec.dtype)
     out = Path(args.out)
-    ds = sweep.run(spec, out, overwrite=True, progress=args.progress)
+    before = _stamp(out / "results.nc")
+    computed: list[int] = []
+    print(_plan(spec), flush=True)
+    ds = sweep.run(spec, out, overwrite=True, progress=args.progress, callback=computed.append)
     elapsed = time.perf_counter() - start
     print(
         f"jaxridge demo: power law alpha={args.alpha}, r={args.r}, N={args.num_features}, "
@@ -139,8 +226,11 @@ def _demo(args: argparse.Namespace) -> int:
     )
     print("\n".join(_table(ds)))
     cells = ds.sizes["num_samples"] * ds.sizes["ridge"]
-    print(f"{cells} cells (theory + {args.num_seeds} Monte-Carlo seeds) in {elapsed:.1f} s")
-    print(f"wrote {out / 'results.nc'}")
+    if computed:
+        print(f"{cells} cells (theory + {args.num_seeds} Monte-Carlo seeds) in {elapsed:.1f} s")
+        print(f"wrote {out / 'results.nc'}")
+    else:
+        print(_outcome(out, before, 0, 1, elapsed))
     png = _figure(ds, out / "results.png")
     if png is not None:
         print(f"wrote {png}")
@@ -157,28 +247,34 @@ def _run(args: argparse.Namespace) -> int:
         spec = dataclasses.replace(spec, devices=args.devices)
     _set_precision(spec.dtype)
     out = Path(args.out) if args.out else Path(_folder_name(spec.name))
-    computed = []
+    before = _stamp(out / "results.nc")
+    computed: list[int] = []
+    print(_plan(spec), flush=True)
     start = time.perf_counter()
     ds = sweep.run(
         spec, out, overwrite=args.overwrite, progress=args.progress, callback=computed.append
     )
     elapsed = time.perf_counter() - start
-    dims = ", ".join(f"{k}={v}" for k, v in ds.sizes.items())
     total = 1
     for axis in spec.axes():
         if axis.outer:
             total *= len(axis.values)
-    print(f"sweep {spec.name!r} ({spec.model}): {dims}")
-    print(
-        f"computed {len(computed)} of {total} chunks in {elapsed:.1f} s"
-        + ("" if computed else " (already complete)")
-    )
-    print(f"wrote {out / 'results.nc'}")
+    print(f"sweep {spec.name!r} ({spec.model}): {_axes_text(ds)}")
+    print(_outcome(out, before, len(computed), total, elapsed))
     if args.plot:
-        png = _figure(ds, out / "results.png")
+        _check_x(ds, args.x)
+        png = _figure(ds, out / "results.png", x=args.x)
         if png is not None:
             print(f"wrote {png}")
     return EXIT_OK
+
+
+def _check_x(ds, x: str | None) -> None:
+    if x is not None and x not in ds.dims:
+        raise ValueError(
+            f"jaxridge: argument `--x` must be a dimension of the results "
+            f"({', '.join(ds.dims)}), got {x!r}"
+        )
 
 
 def _plot(args: argparse.Namespace) -> int:
@@ -188,11 +284,7 @@ def _plot(args: argparse.Namespace) -> int:
     ds = sweep.load(source)
     results_file = source / "results.nc" if source.is_dir() else source
     png = Path(args.out) if args.out else results_file.with_suffix(".png")
-    if args.x is not None and args.x not in ds.dims:
-        raise ValueError(
-            f"jaxridge: argument `--x` must be a dimension of the results "
-            f"({', '.join(ds.dims)}), got {args.x!r}"
-        )
+    _check_x(ds, args.x)
     if _figure(ds, png, x=args.x) is None:
         return EXIT_ERROR
     print(f"wrote {png}")
@@ -220,11 +312,26 @@ def _info(args: argparse.Namespace) -> int:
     print(f"process  {jax.process_index()} of {jax.process_count()}")
     for d in jax.devices():
         print(f"device   {d.platform}:{d.id} {getattr(d, 'device_kind', '')}")
-    print(f"float64  {'enabled' if jax.config.jax_enable_x64 else 'disabled (JAX_ENABLE_X64=1)'}")
+    if jax.config.jax_enable_x64:
+        print("float64  enabled")
+    else:
+        print("float64  disabled (enable: JAX_ENABLE_X64=1 or jaxridge.enable_float64())")
     return EXIT_OK
 
 
 # ------------------------------------------------------------------------------ parser
+
+
+def _version() -> str:
+    from . import __version__
+
+    return __version__
+
+
+_X_HELP = (
+    "dimension on the x axis (default: the swept size axis, num_samples, else width, "
+    "else num_features)"
+)
 
 
 def _positive_int(text: str) -> int:
@@ -252,7 +359,8 @@ def _progress_flag(parser: argparse.ArgumentParser) -> None:
         "--progress",
         action=argparse.BooleanOptionalAction,
         default=None,
-        help="progress bar over chunks (default: when stderr is a terminal)",
+        help="progress bar over chunks (default: a bar on a terminal, else one line per "
+        "finished chunk on stderr)",
     )
 
 
@@ -262,6 +370,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Random-matrix experiments and deterministic equivalents of ridge regression.",
         epilog="Run 'jaxridge COMMAND --help' for the options of a command.",
     )
+    parser.add_argument("--version", action="version", version=f"jaxridge {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     demo = sub.add_parser(
@@ -314,6 +423,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--devices", type=_positive_int, default=None, help="shard over this many devices"
     )
     run.add_argument("--plot", action="store_true", help="also write OUT/results.png")
+    run.add_argument("--x", default=None, help=_X_HELP)
     _progress_flag(run)
     run.set_defaults(func=_run)
 
@@ -324,7 +434,7 @@ def build_parser() -> argparse.ArgumentParser:
         "<results stem>.png beside it, or to --out.",
     )
     plot.add_argument("results", metavar="RESULTS", help="results.nc or a sweep folder")
-    plot.add_argument("--x", default=None, help="dimension on the x axis (num_samples)")
+    plot.add_argument("--x", default=None, help=_X_HELP)
     plot.add_argument("--out", default=None, help="image path (.png or .pdf)")
     plot.set_defaults(func=_plot)
 

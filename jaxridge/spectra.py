@@ -34,6 +34,7 @@ def _dtype(dtype, *args):
     return _v.common_dtype(*args)
 
 
+@_v.readable_errors
 def power_law(
     num_features: int,
     alpha: ArrayLike,
@@ -71,6 +72,7 @@ def power_law(
     return eigvals, target_weights
 
 
+@_v.readable_errors
 def isotropic(
     num_features: int, norm2: ArrayLike = 1.0, *, dtype=None
 ) -> tuple[Float[Array, " n"], Float[Array, " n"]]:
@@ -96,6 +98,7 @@ def isotropic(
     return eigvals, target_weights
 
 
+@_v.readable_errors
 def blocks(
     sizes: Sequence[int],
     values: Float[ArrayLike, " b"],
@@ -142,6 +145,7 @@ def blocks(
     return eigvals, target_weights
 
 
+@_v.readable_errors
 def from_data(
     X: Float[ArrayLike, "n d"],
     y: Float[ArrayLike, " n"],
@@ -220,6 +224,7 @@ def from_data(
     return eigvals, target_weights, noise_var
 
 
+@_v.readable_errors
 def from_file(
     path: str | os.PathLike, *, name: str = "path", dtype=None
 ) -> tuple[Float[Array, " n"], Float[Array, " n"]]:

@@ -11,6 +11,7 @@ specs and the CLI get their own tables below.
 from __future__ import annotations
 
 import json
+import re
 import tomllib
 
 import jax
@@ -18,6 +19,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+import jaxridge
 from jaxridge import cli, empirical, fit, spectra, theory
 from jaxridge.sweep import SweepSpec, load, run
 from jaxridge.theory import scaling
@@ -401,6 +403,47 @@ def test_values_fail_at_run_time_under_jit(label, name, bad):
         jax.block_until_ready(jax.jit(lambda v: call(**{**kwargs, name: v}))(jnp.asarray(bad)))
 
 
+RUN_TIME = [
+    ("theory.ridge_risk", "ridge", -1.0),
+    ("theory.rf_risk", "num_features", 0.0),
+    ("theory.ridge_risk", "num_samples", -3.0),
+]
+
+
+@pytest.mark.parametrize(("label", "name", "bad"), RUN_TIME, ids=lambda v: str(v)[:24])
+def test_one_exception_type_with_jaxridge_first_line(label, name, bad, capfd):
+    """Eager, vmap, grad and a checked jit all raise ValueError; its first line is jaxridge's."""
+    call, kwargs = _call(label, name, bad)
+
+    def scalar(v):
+        out = call(**{**kwargs, name: v})
+        return jnp.sum(out.test if hasattr(out, "test") else out)
+
+    first_line = re.compile(f"jaxridge: argument `{name}` [^`]+")
+    runs = {
+        "eager": lambda: scalar(jnp.asarray(bad)),
+        "vmap": lambda: jax.vmap(scalar)(jnp.asarray([bad, bad])),
+        "grad": lambda: jax.grad(scalar)(jnp.asarray(bad)),
+        "checked jit": lambda: jaxridge.checked(jax.jit(scalar))(jnp.asarray(bad)),
+    }
+    for how, attempt in runs.items():
+        with pytest.raises(ValueError) as info:
+            attempt()
+        assert type(info.value) is ValueError, how
+        assert first_line.fullmatch(str(info.value).splitlines()[0]), (how, str(info.value))
+    # a bare jax.jit raises JAX's runtime error, still carrying the message; no logged traceback
+    with pytest.raises(jax.errors.JaxRuntimeError, match=f"jaxridge: argument `{name}`"):
+        jax.block_until_ready(jax.jit(scalar)(jnp.asarray(bad)))
+    assert "pure_callback failed" not in capfd.readouterr().err
+
+
+def test_checked_passes_other_errors_and_results_through():
+    f = jaxridge.checked(lambda x: x + 1)
+    assert float(f(jnp.asarray(1.0))) == 2.0
+    with pytest.raises(TypeError, match="unsupported"):
+        jaxridge.checked(lambda: 1 + "a")()
+
+
 # --------------------------------------------------------------- the five silent cases
 
 
@@ -647,12 +690,19 @@ def test_a_truncated_or_damaged_chunk_is_recomputed_never_loaded(tmp_path):
     data = bytearray(chunk2.read_bytes())
     data[-40] ^= 0xFF  # one flipped byte: still opens, wrong numbers
     chunk2.write_bytes(bytes(data))
-    with pytest.warns(UserWarning, match="chunk 1 .* is corrupt"):
+
+    def corrupt_chunks(record) -> list[str]:
+        found = [re.search(r"chunk (\d+) \(.*\) is corrupt", str(w.message)) for w in record]
+        return sorted(m.group(1) for m in found if m)
+
+    with pytest.warns(UserWarning) as record:
         with pytest.raises(ValueError, match="unfinished sweep.*to be recomputed: chunk 1, 2"):
             load(out)
+    assert corrupt_chunks(record) == ["1", "2"]
     computed = []
-    with pytest.warns(UserWarning, match="chunk 2 .* is corrupt.*recomputed"):
+    with pytest.warns(UserWarning, match="will be recomputed") as record:
         again = run(spec, out, progress=False, callback=computed.append)
+    assert corrupt_chunks(record) == ["1", "2"]
     assert computed == [1, 2]
     for name in reference.data_vars:
         np.testing.assert_array_equal(again[name].values, reference[name].values, err_msg=name)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -30,11 +31,33 @@ def test_run_resume_and_plot(tmp_path, capsys):
     out = tmp_path / "out"
     assert cli.main(["run", str(spec), "--out", str(out), "--no-progress"]) == 0
     printed = capsys.readouterr().out
-    assert "computed 4 of 4 chunks" in printed and "results.nc" in printed
+    # the plan comes first, then the axes with their values (not sizes) and what was done
+    plan, axes, outcome = printed.splitlines()[:3]
+    assert plan.startswith("plan: sweep 'tiny'") and "4 chunk(s)" in plan
+    assert "3 num_samples × 2 ridge = 6 cells" in plan and "3 seeds per cell" in plan
+    assert re.search(r"; 1 \w+ device\(s\)$", plan)  # the spec asks for devices = 1
+    assert "alpha = 1.5, 2" in axes and "num_samples = 6, 12, 30" in axes
+    assert "ridge = 0.001, 0.1" in axes and "noise_var = 0, 0.05" in axes
+    assert outcome.startswith("computed 4 of 4 chunk(s)") and "results.nc" in outcome
     ds = load(out)
     assert ds.sizes["alpha"] == 2 and "mc_gcv" in ds
     assert cli.main(["run", str(spec), "--out", str(out), "--no-progress"]) == 0
-    assert "computed 0 of 4 chunks" in capsys.readouterr().out
+    outcome = capsys.readouterr().out.splitlines()[2]
+    assert outcome.startswith("already complete: loaded") and "nothing computed" in outcome
+    # a kill during the final write: every chunk saved, results.nc missing -> combined, not loaded
+    (out / "results.nc").unlink()
+    assert cli.main(["run", str(spec), "--out", str(out), "--no-progress"]) == 0
+    outcome = capsys.readouterr().out.splitlines()[2]
+    assert outcome.startswith("all 4 chunk(s) were saved by an earlier run")
+    assert "combined them into" in outcome
+    assert load(out).identical(ds)
+    # and a partial one: two chunks lost
+    for index in (1, 3):
+        (out / "chunks" / f"chunk-{index:06d}.nc").unlink()
+    (out / "results.nc").unlink()
+    assert cli.main(["run", str(spec), "--out", str(out), "--no-progress"]) == 0
+    outcome = capsys.readouterr().out.splitlines()[2]
+    assert outcome.startswith("computed 2 of 4 chunk(s)") and "2 saved by an earlier run" in outcome
     assert cli.main(["plot", str(out / "results.nc")]) == 0
     _not_blank(out / "results.png")
     assert cli.main(["plot", str(out), "--x", "bogus"]) == 1
@@ -50,10 +73,29 @@ def test_demo_writes_results_table_and_figure(tmp_path, capsys):
     assert cli.main(args) == 0
     printed = capsys.readouterr().out
     assert "E_g theory" in printed and "GCV" in printed and "±" in printed
+    assert "6 cells (theory + 3 Monte-Carlo seeds) in" in printed
+    assert "P values shown" not in printed  # all three rows are printed
     ds = load(out / "results.nc")
     assert ds.sizes["ridge"] == 2 and list(ds.num_samples.values) == [10, 17, 30]
     assert ds.attrs["alpha"] == 1.5 and ds.attrs["noise_var"] == 0.01
     _not_blank(out / "results.png")
+    # the same demo into the finished folder: loaded, and said so (no "cells ... in" timing)
+    assert cli.main(args) == 0
+    printed = capsys.readouterr().out
+    assert "already complete: loaded" in printed and "cells (theory" not in printed
+
+
+def test_table_says_when_rows_are_left_out():
+    import xarray as xr
+
+    sizes = np.arange(10, 26)
+    ds = xr.Dataset(
+        {"theory_test": (("num_samples", "ridge"), np.ones((16, 1)))},
+        coords={"num_samples": sizes, "ridge": [0.1]},
+    )
+    lines = cli._table(ds, max_rows=8)
+    assert sum(line.strip().startswith(tuple("123456789")) for line in lines) == 8
+    assert lines[-1] == "(8 of 16 P values shown, all are in the results file)"
 
 
 def test_user_errors_exit_1_without_traceback(tmp_path, capsys):
@@ -69,9 +111,22 @@ def test_user_errors_exit_1_without_traceback(tmp_path, capsys):
 
 
 def test_info_and_usage_errors(capsys):
+    import jax
+
+    import jaxridge
+
     assert cli.main(["info"]) == 0
     printed = capsys.readouterr().out
     assert "jax" in printed and "xarray" in printed and "device" in printed
+    line = next(t for t in printed.splitlines() if t.startswith("float64"))
+    if jax.config.jax_enable_x64:
+        assert line.split() == ["float64", "enabled"]
+    else:
+        assert "disabled (enable: JAX_ENABLE_X64=1 or jaxridge.enable_float64())" in line
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["--version"])
+    assert exit_info.value.code == 0
+    assert capsys.readouterr().out.strip() == f"jaxridge {jaxridge.__version__}"
     assert cli.main([]) == 2
     proc = subprocess.run(
         [sys.executable, "-m", "jaxridge.cli", "demo", "--ridge", "-1"],
@@ -80,3 +135,29 @@ def test_info_and_usage_errors(capsys):
     )
     assert proc.returncode == 2
     assert "--ridge" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_run_off_a_terminal_prints_one_line_per_chunk(tmp_path, capsys):
+    spec = tmp_path / "tiny.toml"
+    spec.write_text(TINY)
+    assert cli.main(["run", str(spec), "--out", str(tmp_path / "out")]) == 0
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 4
+    for index, line in enumerate(lines):
+        left = 3 - index
+        assert line.startswith(f"tiny: chunk {index} done in "), line
+        assert f"({left} of 4 left, ~" in line and line.endswith(" s remaining)"), line
+    assert lines[-1].endswith("(0 of 4 left, ~0 s remaining)")
+
+
+def test_run_plot_takes_the_swept_size_axis_or_x(tmp_path, capsys, monkeypatch):
+    pytest.importorskip("jaxridge.plot")
+    drawn = []
+    monkeypatch.setattr(cli, "_figure", lambda ds, png, x=None: drawn.append(x) or png)
+    spec = tmp_path / "tiny.toml"
+    spec.write_text(TINY)
+    out = str(tmp_path / "out")
+    assert cli.main(["run", str(spec), "--out", out, "--plot", "--x", "ridge"]) == 0
+    assert drawn == ["ridge"]
+    assert cli.main(["run", str(spec), "--out", out, "--plot", "--x", "bogus"]) == 1
+    assert "argument `--x`" in capsys.readouterr().err

@@ -419,6 +419,22 @@ def test_sweep_figure_labels_deep_widths_by_layer(tmp_path):
     assert "$D$ = 1000" in fig.get_suptitle()
 
 
+def test_sweep_figure_defaults_to_the_swept_size_axis():
+    """A model-size sweep (one P, widths x ridges) is drawn against the width, not the ridge."""
+    xr = pytest.importorskip("xarray")
+    widths = np.array([20, 60, 200, 600])
+    dims = ("width", "num_samples", "ridge")
+    test = np.ones((4, 1, 2)) / widths[:, None, None]
+    ds = xr.Dataset(
+        {"theory_test": (dims, test)},
+        coords={"width": widths, "num_samples": [200], "ridge": [1e-6, 1e-2]},
+        attrs={"model": "random_features", "num_features": 600},
+    )
+    (ax,) = _visible(plot.sweep_figure(ds, fields="test"))
+    np.testing.assert_array_equal(_curves(ax)[0].get_xdata(), widths)
+    assert len(_curves(ax)) == 2  # one curve per ridge
+
+
 def test_sweep_figure_subsets_many_curves_and_says_so():
     ds = _dataset(alphas=(1.5,), ridges=np.geomspace(1e-6, 1.0, 10))
     fig = plot.sweep_figure(ds, fields=("test", "kappa", "train"), x="num_samples")

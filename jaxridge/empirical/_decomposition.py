@@ -44,7 +44,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float
 
-from .._validate import as_float, check, check_choice, common_dtype, fail
+from .._validate import as_float, check, check_choice, common_dtype, fail, readable_errors
 
 __all__ = ["Decomposition", "decompose", "empirical_spectrum", "resolvent_trace"]
 
@@ -98,6 +98,7 @@ def _safe_recip(x, positive):
     return jnp.where(positive, 1.0 / jnp.where(positive, x, 1.0), 0.0)
 
 
+@readable_errors
 def decompose(
     X: Float[ArrayLike, "p n"],
     y: Float[ArrayLike, " p"],
@@ -195,6 +196,7 @@ def decompose_unchecked(X, y, p, n) -> Decomposition:
     )
 
 
+@readable_errors
 def resolvent_trace(
     decomposition: Decomposition,
     z: ArrayLike,
@@ -249,6 +251,7 @@ def _resolvent_trace(decomposition, z, side):
     return (jnp.sum(terms, axis=-1) + null) / dim
 
 
+@readable_errors
 def empirical_spectrum(
     decomposition: Decomposition, *, side: Literal["features", "samples"] = "features"
 ) -> Float[Array, " m"]:

@@ -13,7 +13,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float
 
-from .._validate import as_float, check_vector, common_dtype
+from .._validate import as_float, check_vector, common_dtype, readable_errors
 from ._decomposition import Decomposition, decompose
 
 __all__ = ["ridge_path", "ridge_statistics", "ridge_weights"]
@@ -35,6 +35,7 @@ def _checked_ridges(decomposition, ridges):
     return check_vector(ridges, "ridges", nonnegative=True)
 
 
+@readable_errors
 def ridge_weights(
     decomposition: Decomposition, ridges: Float[ArrayLike, " l"]
 ) -> Float[Array, "l n"]:
@@ -50,6 +51,7 @@ def ridge_weights(
     return weights_unchecked(decomposition, _checked_ridges(decomposition, ridges))
 
 
+@readable_errors
 def ridge_statistics(decomposition: Decomposition, ridges: Float[ArrayLike, " l"]):
     """Training-data statistics of the ridge path, each of shape ``(L,)`` (see
     :func:`statistics_unchecked` for the formulas): ``(df1, kappa, train, gcv_out)``.
@@ -117,6 +119,7 @@ def statistics_unchecked(decomposition: Decomposition, ridges):
     return df1, kappa, train, gcv_out
 
 
+@readable_errors
 def ridge_path(
     X: Float[ArrayLike, "p n"], y: Float[ArrayLike, " p"], ridges: Float[ArrayLike, " l"]
 ) -> Float[Array, "l n"]:

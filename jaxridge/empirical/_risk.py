@@ -23,6 +23,7 @@ from .._validate import (
     check_sizes,
     check_vector,
     common_dtype,
+    readable_errors,
 )
 from ._engine import DEFAULT_MAX_BYTES, EmpiricalRisk, bucket_ladder, run_grid, seed_batch
 from ._sampling import seed_keys
@@ -59,6 +60,7 @@ def _growth(bucket_growth):
     return check_positive_number(bucket_growth, "bucket_growth", above=1.0)
 
 
+@readable_errors
 def ridge_risk(
     key: PRNGKeyArray,
     eigvals: Float[ArrayLike, " n"],
@@ -116,6 +118,7 @@ def ridge_risk(
     return jax.tree_util.tree_map(lambda x: x[0], out)
 
 
+@readable_errors
 def learning_curve(
     key: PRNGKeyArray,
     eigvals: Float[ArrayLike, " n"],
@@ -238,6 +241,7 @@ def _learning_curve(
     )
 
 
+@readable_errors
 def width_curve(
     key: PRNGKeyArray,
     eigvals: Float[ArrayLike, " n"],

@@ -28,6 +28,7 @@ from .._validate import (
     check_scalar,
     check_vector,
     common_dtype,
+    readable_errors,
 )
 
 __all__ = ["draw_normals", "sample_data", "seed_keys"]
@@ -72,6 +73,7 @@ def sample_rows(key, sqrt_eigvals, target_weights, noise_std, num_rows: int, num
     return x, y
 
 
+@readable_errors
 def sample_data(
     key: PRNGKeyArray,
     eigvals: Float[ArrayLike, " n"],

@@ -63,6 +63,7 @@ from .._validate import (
     check_sizes,
     check_vector,
     common_dtype,
+    readable_errors,
 )
 
 __all__ = ["RFEmpiricalRisk", "deep_rf_ridge_risk", "rf_ridge_risk"]
@@ -401,6 +402,7 @@ def _run(
     )
 
 
+@readable_errors
 def rf_ridge_risk(
     key: PRNGKeyArray,
     eigvals: Float[ArrayLike, " d"],
@@ -468,6 +470,7 @@ def rf_ridge_risk(
     )
 
 
+@readable_errors
 def deep_rf_ridge_risk(
     key: PRNGKeyArray,
     eigvals: Float[ArrayLike, " d"],

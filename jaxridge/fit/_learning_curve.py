@@ -12,7 +12,7 @@ import jax.numpy as jnp
 import optax
 from jaxtyping import Array, ArrayLike, Float
 
-from .._validate import common_dtype
+from .._validate import common_dtype, readable_errors
 from ._inputs import array_like, as_points
 from ._model import MODELS, Residuals, assemble, model_errors, prepare_model
 from ._optim import (
@@ -78,6 +78,7 @@ def _fit_kernel(u0, fixed_scalars, data, static):
     return u, cov, values[best], histories[best], values, curve
 
 
+@readable_errors
 def fit_learning_curve(
     num_samples: Float[ArrayLike, " n"],
     errors: Float[ArrayLike, " n"],

@@ -14,7 +14,7 @@ from jaxtyping import Array, ArrayLike, Float
 
 from .. import spectra
 from .. import theory as _theory
-from .._validate import common_dtype
+from .._validate import common_dtype, readable_errors
 from ._inputs import array_like, as_points, per_point, positive_scalar
 from ._optim import to_natural
 
@@ -250,6 +250,7 @@ def _loss_kernel(full, data, static):
     return jnp.sum(res * res) / jnp.sum(data["sqrt_weights"] ** 2)
 
 
+@readable_errors
 def learning_curve_model(
     params: Mapping[str, ArrayLike],
     num_samples: Float[ArrayLike, " n"],
@@ -281,6 +282,7 @@ def learning_curve_model(
     return _model_kernel(full, data, tuple(sorted(static.items())))
 
 
+@readable_errors
 def learning_curve_loss(
     params: Mapping[str, ArrayLike],
     num_samples: Float[ArrayLike, " n"],

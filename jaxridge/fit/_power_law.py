@@ -6,7 +6,7 @@ import equinox as eqx
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float
 
-from .._validate import common_dtype
+from .._validate import common_dtype, readable_errors
 from ._inputs import array_like, as_points
 from ._optim import lm_phase, to_natural, to_unconstrained
 
@@ -45,6 +45,7 @@ def _power_law_offset_kernel(u0, logx, logy, steps):
     return u, value
 
 
+@readable_errors
 def fit_power_law(
     x: Float[ArrayLike, " n"],
     y: Float[ArrayLike, " n"],

@@ -18,7 +18,8 @@ from matplotlib.backend_bases import FigureCanvasBase
 from ._axes import curves, fail, legend_entries
 from ._style import format_value, label, series_colors, style
 
-_PREFERRED_X = ("num_samples", "ridge", "width", "num_features")
+# The default x axis: the swept size axis (sample size, then model size), else the ridge.
+_PREFERRED_X = ("num_samples", "width", "num_features", "ridge")
 # Parameter names of a sweep, in the order a title lists them.
 _PARAMETERS = ("alpha", "r", "num_features", "width", "noise_var", "num_samples", "ridge")
 MAX_FIELDS = 8
@@ -108,7 +109,8 @@ def sweep_figure(
     """Theory against Monte Carlo for a sweep result: one panel per field.
 
     Dimensions with a single value are squeezed and listed in the title. The x axis is
-    ``num_samples`` when swept, else the first swept dimension. The remaining swept dimensions
+    the swept size axis: ``num_samples`` when swept, else ``width``, else ``num_features``;
+    failing those ``ridge``, else the first swept dimension. The remaining swept dimensions
     are faceted: the innermost by colour (at most ``max_curves`` values, evenly spaced, the
     title says so when some are left out), the next one by panel columns (at most
     ``max_columns``); any further one is held at its first value (said in the title).
@@ -117,7 +119,7 @@ def sweep_figure(
 
     Args:
         ds: an ``xarray.Dataset`` from ``jaxridge.sweep.run`` (or ``jaxridge.sweep.load``).
-        x: the dimension on the x axis (default: ``num_samples`` if swept).
+        x: the dimension on the x axis (default: the swept size axis, see above).
         fields: the fields to plot, one panel (row) each: ``"test"``, ``"train"``, ``"kappa"``,
             ``"df1"``, ``"bias"`` … (at most 8).
         path: save the figure there; the format follows the suffix (``.png``, ``.pdf``, ``.svg``).

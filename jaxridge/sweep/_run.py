@@ -33,6 +33,7 @@ from __future__ import annotations
 import math
 import os
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -445,16 +446,45 @@ def _sync(name: str) -> None:
         multihost_utils.sync_global_devices(name)
 
 
-def _progress_bar(total: int, initial: int, desc: str, enabled: bool | None):
-    if enabled is None:
-        enabled = sys.stderr.isatty()
-    try:
-        from tqdm.auto import tqdm
-    except ImportError:  # pragma: no cover - tqdm is part of the sweep extra
-        return None
-    return tqdm(
-        total=total, initial=initial, desc=desc, unit="chunk", disable=not enabled, leave=True
-    )
+class _Progress:
+    """Progress over chunks: a tqdm bar, or one line per finished chunk on stderr.
+
+    ``enabled=None`` (the default) draws the bar when stderr is a terminal and otherwise prints
+    lines (logs, ``nohup``, notebooks' ``!jaxridge run``), so a long run is never silent.
+    """
+
+    def __init__(self, total: int, initial: int, desc: str, enabled: bool | None):
+        self.total, self.left, self.desc = total, total - initial, desc
+        self.bar = None
+        self.lines = enabled is None and not sys.stderr.isatty()
+        if enabled or (enabled is None and not self.lines):
+            try:
+                from tqdm.auto import tqdm
+            except ImportError:  # pragma: no cover - tqdm is part of the sweep extra
+                self.lines = True
+            else:
+                self.bar = tqdm(total=total, initial=initial, desc=desc, unit="chunk", leave=True)
+        self.spent, self.done = 0.0, 0
+        self.last = time.perf_counter()
+
+    def update(self, index: int) -> None:
+        now = time.perf_counter()
+        seconds, self.last = now - self.last, now
+        self.spent, self.done, self.left = self.spent + seconds, self.done + 1, self.left - 1
+        if self.bar is not None:
+            self.bar.update(1)
+        elif self.lines:
+            remaining = self.spent / self.done * self.left
+            print(
+                f"{self.desc}: chunk {index} done in {seconds:.1f} s "
+                f"({self.left} of {self.total} left, ~{remaining:.0f} s remaining)",
+                file=sys.stderr,
+                flush=True,
+            )
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
 
 
 def run(
@@ -487,7 +517,9 @@ def run(
         spec: a :class:`SweepSpec`, or the path of a TOML spec file.
         path: output folder (created if needed); ``None`` computes in memory only.
         overwrite: replace results of a different spec found in ``path``.
-        progress: show a progress bar over chunks (default: when stderr is a terminal).
+        progress: ``True`` a progress bar over chunks, ``False`` nothing; ``None`` (default) a
+            bar when stderr is a terminal, else one line per finished chunk on stderr (its
+            index, seconds and an estimate of the time remaining).
         callback: called with each chunk's index once it is computed (and written).
 
     Returns:
@@ -517,7 +549,7 @@ def run(
     total = len(points)
     done = _agreed_done(store.done(), total) if store is not None else set()
     results: dict = {}
-    bar = _progress_bar(total, len(done), spec.name, progress)
+    bar = _Progress(total, len(done), spec.name, progress)
     try:
         for index, point in enumerate(points):
             if index in done:
@@ -529,13 +561,11 @@ def run(
                     store.write_chunk(index, ds)
             else:
                 results[index] = ds
-            if bar is not None:
-                bar.update(1)
+            bar.update(index)
             if callback is not None:
                 callback(index)
     finally:
-        if bar is not None:
-            bar.close()
+        bar.close()
     if store is None:
         return combine(spec, results, version=__version__)
     # Multi-host: process 0 writes (the folder must be shared); the others read its result.

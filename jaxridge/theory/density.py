@@ -45,7 +45,15 @@ import jax.numpy as jnp
 from jax import lax
 from jaxtyping import Array, ArrayLike, Float
 
-from .._validate import as_float, check, check_scalar, check_vector, common_dtype, fail
+from .._validate import (
+    as_float,
+    check,
+    check_scalar,
+    check_vector,
+    common_dtype,
+    fail,
+    readable_errors,
+)
 from .linear import as_blocks, fused_sums
 
 __all__ = [
@@ -69,6 +77,7 @@ def _check_grid(x, dtype):
     return check(x, ~jnp.isfinite(x), "x", "contains NaN or inf")
 
 
+@readable_errors
 def semicircle_density(
     x: Float[ArrayLike, " *shape"], variance: ArrayLike = 1.0
 ) -> Float[Array, " *shape"]:
@@ -97,6 +106,7 @@ def semicircle_density(
     return jnp.sqrt(inside) / (2.0 * jnp.pi * variance)
 
 
+@readable_errors
 def marchenko_pastur_edges(
     ratio: ArrayLike, variance: ArrayLike = 1.0
 ) -> tuple[Float[Array, ""], Float[Array, ""]]:
@@ -120,6 +130,7 @@ def marchenko_pastur_edges(
     return variance * (1.0 - root) ** 2, variance * (1.0 + root) ** 2
 
 
+@readable_errors
 def marchenko_pastur_density(
     x: Float[ArrayLike, " *shape"], ratio: ArrayLike, variance: ArrayLike = 1.0
 ) -> Float[Array, " *shape"]:
@@ -314,6 +325,7 @@ def _sample_covariance_point(x, eta_end, eta_final, eigvals, num_samples, trace,
     return jnp.where(x > 0, jnp.maximum(value, 0.0), 0.0)
 
 
+@readable_errors
 def sample_covariance_density(
     x: Float[ArrayLike, " *shape"],
     eigvals: Float[ArrayLike, " n"],
@@ -425,6 +437,7 @@ def _product_point(x, eta_end, eta_final, ratios, bound, second_moment):
     return jnp.where(x > 0, jnp.maximum(value, 0.0), 0.0)
 
 
+@readable_errors
 def product_wishart_density(
     x: Float[ArrayLike, " *shape"], widths: Sequence[float] | Float[ArrayLike, " layers"]
 ) -> Float[Array, " *shape"]:

@@ -90,7 +90,15 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
-from .._validate import as_float, check, check_real, check_scalar, check_vector, common_dtype
+from .._validate import (
+    as_float,
+    check,
+    check_real,
+    check_scalar,
+    check_vector,
+    common_dtype,
+    readable_errors,
+)
 from ._features_solve import kappa2_root, noise_shift, point_terms, prod, ridgeless_root
 from .linear import _amplified
 
@@ -258,6 +266,7 @@ def _check_spectrum(spectrum, name, dtype):
     return check(spectrum, spectrum <= 0, name, "must be > 0 (got a non-positive entry)")
 
 
+@readable_errors
 def rf_risk(
     eigvals: Float[ArrayLike, " d"],
     target_weights: Float[ArrayLike, " d"],
@@ -343,6 +352,7 @@ def rf_risk(
     )
 
 
+@readable_errors
 def deep_rf_risk(
     eigvals: Float[ArrayLike, " d"],
     target_weights: Float[ArrayLike, " d"],

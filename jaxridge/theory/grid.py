@@ -65,7 +65,15 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float
 
-from .._validate import as_float, check, check_real, check_vector, common_dtype, fail
+from .._validate import (
+    as_float,
+    check,
+    check_real,
+    check_vector,
+    common_dtype,
+    fail,
+    readable_errors,
+)
 from ._implicit import implicit_tangent, solve_increasing
 from .linear import (
     RidgeRisk,
@@ -416,6 +424,7 @@ def _check_array(x, name, *, positive):
     return check(x, x < 0, name, "must be >= 0")
 
 
+@readable_errors
 def ridge_risk_grid(
     eigvals: Float[ArrayLike, " n"],
     target_weights: Float[ArrayLike, " n"],

@@ -42,7 +42,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float
 
-from .._validate import as_float, check_scalar, check_vector, common_dtype
+from .._validate import as_float, check_scalar, check_vector, common_dtype, readable_errors
 from ._implicit import implicit_tangent, solve_increasing
 
 __all__ = ["RidgeRisk", "effective_ridge", "ridge_risk"]
@@ -236,6 +236,7 @@ def _prepare(eigvals, num_samples, ridge, *extra):
     return dtype, eigvals, num_samples, ridge
 
 
+@readable_errors
 def effective_ridge(
     eigvals: Float[ArrayLike, " n"], num_samples: ArrayLike, ridge: ArrayLike
 ) -> Float[Array, ""]:
@@ -295,6 +296,7 @@ def _amplified(numerator, one_minus_gamma):
     return jnp.where(ok, numerator / safe, jnp.where(numerator > 0, jnp.inf, 0.0))
 
 
+@readable_errors
 def ridge_risk(
     eigvals: Float[ArrayLike, " n"],
     target_weights: Float[ArrayLike, " n"],

@@ -61,7 +61,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike
 
-from .._validate import as_float, check, check_real, common_dtype
+from .._validate import as_float, check, check_real, common_dtype, readable_errors
 
 __all__ = [
     "ScalingExponents",
@@ -166,6 +166,7 @@ def _width_exp(width_exponent, model: str) -> float:
     return _number(width_exponent, "width_exponent", lower=0.0, strict=True)
 
 
+@readable_errors
 def width_correction_exponent(feature_alpha) -> float:
     """Exponent ``c(α_F)`` of the finite-width correction ``Var_F + Var_XF ∝ N^−c`` (THEORY §4.4).
 
@@ -259,6 +260,7 @@ def _candidate_ridge_exponents(alpha, r, noise, q, c, model):
     return sorted(p for p in points if 0.0 <= p <= alpha)
 
 
+@readable_errors
 def optimal_ridge_exponent(
     alpha, r, *, noise=True, width_exponent=None, feature_alpha=None, model="linear"
 ) -> float:
@@ -293,6 +295,7 @@ def optimal_ridge_exponent(
     return best_ell
 
 
+@readable_errors
 def exponents(
     alpha,
     r,
@@ -415,6 +418,7 @@ def exponents(
 # --------------------------------------------------------------------------------------------
 
 
+@readable_errors
 def noise_crossover_ridge_exponent(alpha: ArrayLike, r: ArrayLike) -> Array:
     """The noiseless-to-noisy crossover line of Cui et al.: ``ℓ = α/(1 + 2α·min(r, 1))``.
 
@@ -439,6 +443,7 @@ def noise_crossover_ridge_exponent(alpha: ArrayLike, r: ArrayLike) -> Array:
     return alpha / (1.0 + 2.0 * alpha * jnp.minimum(r, 1.0))
 
 
+@readable_errors
 def crossover_samples(
     num_features: ArrayLike, alpha: ArrayLike, r: ArrayLike, *, feature_alpha=None
 ) -> Array:
@@ -477,6 +482,7 @@ def crossover_samples(
     return n ** (c / (c + gap))
 
 
+@readable_errors
 def resolution_constant(alpha: ArrayLike) -> Array:
     """``C_α = [(π/α)/sin(π/α)]^α``: the ridgeless κ₀ ≈ C_α P^−α of a power law (THEORY §4.2).
 
@@ -489,6 +495,7 @@ def resolution_constant(alpha: ArrayLike) -> Array:
     return (x / jnp.sin(x)) ** alpha
 
 
+@readable_errors
 def ridge_crossover_samples(ridge: ArrayLike, alpha: ArrayLike) -> Array:
     """Sample size where the ridge λ meets the data-resolution scale ``C_α P^−α``.
 
@@ -517,6 +524,7 @@ def ridge_crossover_samples(ridge: ArrayLike, alpha: ArrayLike) -> Array:
 # --------------------------------------------------------------------------------------------
 
 
+@readable_errors
 def local_slope(fn: Callable[[Array], Array], x: ArrayLike) -> Array:
     """Local log–log slope ``d log fn(x) / d log x = x·fn′(x)/fn(x)`` by forward-mode autodiff.
 
