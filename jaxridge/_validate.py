@@ -7,7 +7,9 @@ silently returning NaN. Types, dtypes, shapes, ranks and emptiness are known whi
 always raised at once, eagerly and under every transformation.
 
 Every message has one format, ``jaxridge: argument `name` <what is wrong>``, built by
-:func:`fail`.
+:func:`fail`. A solver that did not converge (:func:`check_converged`, the ``throw=True``
+convention of the theory solvers) says ``jaxridge: `function` did not converge ...`` and is a
+``RuntimeError``.
 
 One exception type everywhere: a public function is wrapped by :func:`readable_errors`, which
 turns the run-time error of a traced check (an ``EquinoxRuntimeError`` under ``vmap``/``grad``,
@@ -35,7 +37,9 @@ __all__ = [
     "INDEX_MAX",
     "as_float",
     "check",
+    "check_converged",
     "check_count",
+    "check_steps",
     "check_choice",
     "checked",
     "check_float_dtype",
@@ -63,14 +67,21 @@ def fail(name: str, message: str) -> ValueError:
     return ValueError(f"jaxridge: argument `{name}` {message}")
 
 
-# A jaxridge argument message inside a longer error text (a run-time error's banner and stack).
-_MESSAGE = re.compile(r"jaxridge: argument `[^`]+`[^\n]*")
+# A jaxridge message inside a longer error text (a run-time error's banner and stack): a bad
+# argument, or a solver that did not converge.
+_MESSAGE = re.compile(r"jaxridge: (?:argument `[^`]+`|`[^`]+` did not converge)[^\n]*")
 
 
-def _argument_error(exc: BaseException) -> ValueError | None:
-    """The ``ValueError`` carried by a run-time error of a traced check, or None."""
+def _argument_error(exc: BaseException) -> Exception | None:
+    """The error carried by a run-time error of a traced check, or None.
+
+    A bad argument is a ``ValueError``; a solver that did not converge a ``RuntimeError``.
+    """
     match = _MESSAGE.search(str(exc))
-    return None if match is None else ValueError(match.group(0))
+    if match is None:
+        return None
+    text = match.group(0)
+    return RuntimeError(text) if "did not converge" in text else ValueError(text)
 
 
 def readable_errors(fn):
@@ -267,6 +278,39 @@ def check(x, bad, name: str, message: str):
             raise ValueError(text)
         return x
     return eqx.error_if(x, bad, text)
+
+
+def check_converged(x, converged, what: str, throw: bool):
+    """Raise (eagerly) or attach a runtime error (traced) where a solve did not converge.
+
+    Args:
+        x: the result to return (the check is attached to it when traced).
+        converged: boolean array, False where the solver stopped without converging.
+        what: the public function's name, quoted in the error.
+        throw: when False, return ``x`` unchecked (the caller reports per-point flags).
+    """
+    if not throw:
+        return x
+    text = (
+        f"jaxridge: `{what}` did not converge at some point; pass throw=False to get "
+        "per-point `converged`, `num_steps` and `residual` instead of this error"
+    )
+    if is_concrete(converged) and all(is_concrete(leaf) for leaf in jax.tree.leaves(x)):
+        if not bool(np.all(np.asarray(converged))):
+            raise RuntimeError(text)
+        return x
+    leaves, treedef = jax.tree.flatten(x)
+    if not leaves:
+        return x
+    leaves[0] = eqx.error_if(leaves[0], ~converged, text)
+    return jax.tree.unflatten(treedef, leaves)
+
+
+def check_steps(max_steps):
+    """``max_steps``: None (the dtype's default) or an int >= 1 (static)."""
+    if max_steps is None:
+        return None
+    return check_count(max_steps, "max_steps", minimum=1)
 
 
 def check_vector(x, name: str, *, nonnegative: bool = False, length: int | None = None):

@@ -63,6 +63,7 @@ from .._validate import (
     check_sizes,
     check_vector,
     common_dtype,
+    is_concrete,
     readable_errors,
 )
 
@@ -214,6 +215,8 @@ def _anova_feature_noise(u):
         "with_feature_noise",
     ),
 )
+# Counts its traces, no limit (tests: `eqx.debug.get_num_traces(_monte_carlo)`).
+@eqx.debug.assert_max_traces(max_traces=None)
 def _monte_carlo(
     key,
     eigvals,
@@ -315,11 +318,6 @@ def _run(
     names,
 ):
     w_name, v_name, s_name = names
-    # A literal 0 (the default) compiles the noise-free program; any other value, traced or
-    # not, draws the noise (σ_ξ² = 0 there gives the same numbers).
-    with_feature_noise = not (
-        isinstance(feature_noise_var, int | float) and float(feature_noise_var) == 0.0
-    )
     key = check_key(key)
     num_samples = check_count(num_samples, "num_samples")
     num_data_seeds = check_count(num_data_seeds, "num_data_seeds", 2)
@@ -368,6 +366,9 @@ def _run(
         "feature_noise_var",
         nonnegative=True,
     )
+    # A concrete 0 (a literal or an array holding 0: the same program) compiles the noise-free
+    # program; a traced value draws the noise (σ_ξ² = 0 there gives the same numbers).
+    with_feature_noise = not (is_concrete(feature_noise_var) and float(feature_noise_var) == 0.0)
     if fvars is None:
         fvars = jnp.full((len(widths),), 1.0 / d, dtype)
     else:

@@ -80,8 +80,8 @@ def model_errors(params, data, *, model, spectrum_len, masked):
                 p,
                 ridge,
                 noise_var,
-                params.get("feature_var"),
-                data.get("feature_eigvals"),
+                feature_var=params.get("feature_var"),
+                feature_eigvals=data.get("feature_eigvals"),
             ).test
         value = jnp.where(threshold, jnp.inf, value)
         return value

@@ -66,7 +66,9 @@ def _mesh(spec: SweepSpec) -> Mesh:
                 f"visible device(s)"
             )
         devices = devices[: spec.devices]
-    return Mesh(np.asarray(devices), ("batch",))
+    # Auto axes: placement by NamedSharding, as the rest of the runner assumes.
+    auto = (jax.sharding.AxisType.Auto,)
+    return jax.make_mesh((len(devices),), ("batch",), axis_types=auto, devices=devices)
 
 
 def _one_seed_per_device(mesh: Mesh) -> bool:
@@ -186,10 +188,10 @@ def _linear_theory(eigvals, weights, noise_var, ps, lams, mesh, dtype) -> dict:
 def _rf_point(eigvals, weights, widths, noise_var, feature_vars, num_samples, ridge):
     if widths.shape[0] == 1:
         return theory.rf_risk(
-            eigvals, weights, widths[0], num_samples, ridge, noise_var, feature_vars[0]
+            eigvals, weights, widths[0], num_samples, ridge, noise_var, feature_var=feature_vars[0]
         )
     return theory.deep_rf_risk(
-        eigvals, weights, widths, num_samples, ridge, noise_var, feature_vars
+        eigvals, weights, widths, num_samples, ridge, noise_var, feature_vars=feature_vars
     )
 
 
@@ -381,7 +383,9 @@ def _linear_fit(mc: dict, num_features: int, ps, lams, dtype) -> dict:
 
 
 def _fields(module) -> dict:
-    return {f: getattr(module, f) for f in type(module).__dataclass_fields__}
+    """The result's array fields; solver status fields are None here (``throw=True``)."""
+    values = {f: getattr(module, f) for f in type(module).__dataclass_fields__}
+    return {f: v for f, v in values.items() if v is not None}
 
 
 # ------------------------------------------------------------------------------ one chunk

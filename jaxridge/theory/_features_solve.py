@@ -26,11 +26,10 @@ from __future__ import annotations
 
 import functools
 
-import jax
 import jax.numpy as jnp
 from jax import lax
 
-from ._implicit import implicit_tangent, solve_increasing
+from ._implicit import implicit_root, merge_stats, solve_increasing
 
 # --------------------------------------------------------------------------------------------
 # Inner solve: κ_F(n) of a structured layer, Σ_j s_j/(s_j + κ_F) = n.
@@ -56,14 +55,7 @@ def _feature_log_equation(x, spectrum, n, deficit, use_n):
     return g, dg
 
 
-def _feature_residual(kappa, spectrum, n, deficit):
-    """Tr[Σ_F(Σ_F + κ)⁻¹] − n; ∂/∂κ = −Σ s/(s+κ)². Defined at κ = 0 (s > 0)."""
-    del deficit
-    return jnp.sum(spectrum / (spectrum + kappa)) - n
-
-
-@jax.custom_jvp
-def feature_kappa(spectrum, n, deficit):
+def _solve_feature_kappa(spectrum, n, deficit):
     """κ_F(n) for a column spectrum ``s > 0`` with ``0 < n``, ``deficit = len(s) − n >= 0``."""
     dtype = spectrum.dtype
     eps = jnp.finfo(dtype).eps
@@ -76,7 +68,7 @@ def feature_kappa(spectrum, n, deficit):
     lo = jnp.log(jnp.min(spectrum)) + log_ratio
     hi = jnp.log(jnp.max(spectrum)) + log_ratio
     use_n = n_safe < d_safe
-    x, _, _ = solve_increasing(
+    x, stats = solve_increasing(
         _feature_log_equation,
         lo,
         hi,
@@ -84,18 +76,20 @@ def feature_kappa(spectrum, n, deficit):
         (spectrum, n_safe, d_safe, use_n),
         g_tol=8.0 * eps,
     )
-    return jnp.where(binding, jnp.zeros_like(x), jnp.exp(x))
+    # A binding width has κ_F = 0 by definition: the guarded solve there is discarded.
+    stats = stats._replace(converged=stats.converged | binding)
+    return jnp.where(binding, jnp.zeros_like(x), jnp.exp(x)), stats
 
 
-@feature_kappa.defjvp
-def _feature_kappa_jvp(primals, tangents):
-    # κ_F solves r(κ, s, n) = Σ s/(s+κ) − n = 0 with ∂r/∂κ = −Σ s/(s+κ)² < 0, hence
-    # dκ_F = −(∂r/∂θ · dθ)/(∂r/∂κ) (THEORY §5.5). κ_F is recomputed through `feature_kappa`
-    # so that this rule can itself be differentiated (second order).
-    spectrum, n, deficit = primals
-    kappa = feature_kappa(spectrum, n, deficit)
-    d_r = -jnp.sum(spectrum / (spectrum + kappa) ** 2)
-    return kappa, implicit_tangent(_feature_residual, kappa, d_r, primals, tangents)
+def _feature_residual(kappa, spectrum, n, deficit):
+    """Tr[Σ_F(Σ_F + κ)⁻¹] − n and its slope −Σ s/(s+κ)² < 0; defined at κ = 0 (s > 0)."""
+    del deficit
+    t = 1.0 / (spectrum + kappa)
+    return jnp.sum(spectrum * t) - n, -jnp.sum(spectrum * t * t)
+
+
+# κ_F(s, n, deficit) and its RootStats, differentiated by the implicit function theorem.
+feature_kappa = implicit_root(_solve_feature_kappa, _feature_residual)
 
 
 # --------------------------------------------------------------------------------------------
@@ -118,13 +112,14 @@ def deficit_from_base(gap_to_base, stable_drop, direct):
 class Layers:
     """Per-layer factors at one κ₂ (plain container, built inside traced code)."""
 
-    def __init__(self, log_b, b, c, num, den, deficit):
+    def __init__(self, log_b, b, c, num, den, deficit, converged):
         self.log_b = log_b  # log B_ℓ
         self.b = b  # B_ℓ = v_ℓ n κ_F
         self.c = c  # C_ℓ = B_ℓ · dlogS_ℓ (finite at a binding width)
         self.num = num  # dlogS_ℓ = num_ℓ / den_ℓ
         self.den = den
         self.deficit = deficit  # N_ℓ − n (stable value, exact derivative)
+        self.converged = converged  # every inner κ_F solve converged
 
 
 def layer_terms(layout, n, drop, base, widths, fvars, spectra):
@@ -133,6 +128,7 @@ def layer_terms(layout, n, drop, base, widths, fvars, spectra):
     ``drop`` = n₁(κ₀) − n₁(κ₂) (stable, ≥ 0) and ``base`` = n₁(κ₀) give the deficits.
     """
     log_b, b, c, num, den, deficit = [], [], [], [], [], []
+    converged = jnp.asarray(True)
     it = iter(spectra)
     for ell, structured in enumerate(layout):
         v = fvars[ell]
@@ -140,7 +136,8 @@ def layer_terms(layout, n, drop, base, widths, fvars, spectra):
             spectrum = next(it)
             width = jnp.asarray(spectrum.shape[0], n.dtype)
             d = deficit_from_base(width - base, drop, width - n)
-            kappa_f = feature_kappa(spectrum, n, d)
+            kappa_f, stats = feature_kappa(spectrum, n, d)
+            converged = converged & stats.converged
             t = 1.0 / (spectrum + kappa_f)
             a = spectrum * t
             n2f = jnp.sum(a * a)
@@ -162,7 +159,7 @@ def layer_terms(layout, n, drop, base, widths, fvars, spectra):
             num.append(n)
             den.append(d)
             deficit.append(d)
-    return Layers(log_b, b, c, num, den, deficit)
+    return Layers(log_b, b, c, num, den, deficit, converged)
 
 
 def prod(xs, one):
@@ -200,7 +197,7 @@ def _ridgeless_log_equation(u, eigvals, m):
 
 
 def ridgeless_root(eigvals, m):
-    """κ₀ with n₁(κ₀) = m when rank Σ > m, else 0 (value only; not differentiated).
+    """κ₀ with n₁(κ₀) = m when rank Σ > m, else 0, and its RootStats (value only).
 
     Bracket: n₁(κ) ≤ TrΣ/κ and n₁(κ) ≥ rank·e_min/(e_min + κ), so
     κ₀ ∈ [e_min (rank − m)/m, TrΣ/m].
@@ -214,10 +211,12 @@ def ridgeless_root(eigvals, m):
     e_min = jnp.min(jnp.where(positive, eigvals, jnp.inf))
     lo = jnp.log(e_min) + jnp.log(rank - m_safe) - jnp.log(m_safe)
     hi = jnp.log(jnp.sum(eigvals)) - jnp.log(m_safe)
-    u, _, _ = solve_increasing(
+    u, stats = solve_increasing(
         _ridgeless_log_equation, lo, hi, 0.5 * (lo + hi), (eigvals, m_safe), g_tol=8.0 * eps
     )
-    return jnp.where(over, jnp.exp(u), jnp.zeros_like(u))
+    # Below the rank the root is 0 by definition: nothing was solved there.
+    stats = stats._replace(converged=stats.converged | ~over)
+    return jnp.where(over, jnp.exp(u), jnp.zeros_like(u)), stats
 
 
 # --------------------------------------------------------------------------------------------
@@ -337,7 +336,7 @@ def h_prime(kappa2, n, nmn2, def_c, num_samples, layers, ratio, delta):
 
 
 def _solve_kappa2(
-    layout, eigvals, num_samples, ridge, fnoise, widths, fvars, spectra, kappa0, base
+    eigvals, num_samples, ridge, fnoise, widths, fvars, spectra, kappa0, base, *, layout, max_steps
 ):
     dtype = eigvals.dtype
     eps = jnp.finfo(dtype).eps
@@ -382,32 +381,35 @@ def _solve_kappa2(
     log_mu_hi = jnp.where(noisy, jnp.log(jnp.where(noisy, mu_hi, 1.0)), jnp.log(2.0 * lam))
     log_hi_b = log_mu_hi - sum(log_vs_low)
     hi = jnp.maximum(jnp.maximum(log_hi_a, log_hi_b), lo + 1e-3)
-    u, _, _ = solve_increasing(
-        fn, lo, hi, 0.5 * (lo + hi), args, g_tol=8.0 * (1 + len(layout)) * eps
+    u, stats = solve_increasing(
+        fn, lo, hi, 0.5 * (lo + hi), args, g_tol=8.0 * (1 + len(layout)) * eps, max_steps=max_steps
     )
-    return jnp.where(positive_ridge | noisy, jnp.exp(u), kappa0)
+    solved = positive_ridge | noisy
+    # λ = 0 without feature noise: κ₂ = κ₀ by definition (nothing solved here).
+    stats = stats._replace(converged=stats.converged | ~solved)
+    return jnp.where(solved, jnp.exp(u), kappa0), stats
 
 
-@functools.partial(jax.custom_jvp, nondiff_argnums=(0,))
-def kappa2_root(layout, eigvals, num_samples, ridge, fnoise, widths, fvars, spectra, kappa0, base):
-    """κ₂ of the master equation (κ₀ and base enter only through stop_gradient values)."""
-    return _solve_kappa2(
-        layout, eigvals, num_samples, ridge, fnoise, widths, fvars, spectra, kappa0, base
+@functools.cache
+def kappa2_root(layout: tuple, max_steps: int | None):
+    """``θ ↦ (κ₂, RootStats)`` of the master equation for one layer layout (static).
+
+    θ = (e, P, λ, σ_ξ², N_ℓ, v_ℓ, s^{(ℓ)}, κ₀, base); κ₀ and base enter only through
+    stop_gradient values. κ₂ solves R = h(κ₂; θ) − λ = 0, differentiated by the implicit function
+    theorem (``_implicit``) with ∂R/∂κ₂ = h′ the sum of non-negative terms of :func:`h_prime`
+    (finite at λ = 0 on both the width- and the data-bound branch; 0 only at the interpolation
+    threshold, where the tangent is set to 0). One forward-mode pass gives the residual's
+    θ-derivative and, as its primal output, h′, so the layer terms (including any inner κ_F
+    solve) are evaluated once.
+    """
+    return implicit_root(
+        functools.partial(_solve_kappa2, layout=layout, max_steps=max_steps),
+        functools.partial(_h_residual_and_slope, layout=layout),
     )
 
 
-@kappa2_root.defjvp
-def _kappa2_root_jvp(layout, primals, tangents):
-    # κ₂ solves R = h(κ₂; θ) − λ = 0, θ = (e, P, λ, σ_ξ², N_ℓ, v_ℓ, s^{(ℓ)}). By the implicit
-    # function theorem dκ₂ = −(∂R/∂θ·dθ)/h′(κ₂), with h′ the sum of non-negative terms of
-    # `h_prime` (finite at λ = 0 on both the width- and the data-bound branch; 0 only at the
-    # interpolation threshold, where the tangent is set to 0). κ₂ is recomputed through
-    # `kappa2_root` so that this rule can be differentiated again. One forward-mode pass gives
-    # the residual's θ-derivative at fixed κ₂ and, as its primal output, h′ (so the layer terms,
-    # including any inner κ_F solve, are evaluated once).
-    kappa2 = kappa2_root(layout, *primals)
-    fn = functools.partial(_h_residual_and_slope, layout=layout)
-    (_, hp), (d_r, _) = jax.jvp(lambda *a: fn(kappa2, *a), primals, tangents)
-    ok = hp > 0
-    safe = jnp.where(ok, hp, 1.0)
-    return kappa2, jnp.where(ok, -d_r / safe, 0.0)
+def master_stats(kappa2_stats, kappa0_stats, layers):
+    """One RootStats for a random-feature point: κ₂'s steps and residual, converged if κ₂, κ₀
+    and every inner κ_F solve at the final κ₂ converged."""
+    stats = merge_stats(kappa2_stats, kappa0_stats)
+    return stats._replace(converged=stats.converged & layers.converged)

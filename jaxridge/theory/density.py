@@ -54,7 +54,7 @@ from .._validate import (
     fail,
     readable_errors,
 )
-from .linear import as_blocks, fused_sums
+from ._numerics import as_blocks, fused_sums
 
 __all__ = [
     "marchenko_pastur_density",

@@ -93,14 +93,24 @@ from jaxtyping import Array, ArrayLike, Float
 from .._validate import (
     as_float,
     check,
+    check_converged,
     check_real,
     check_scalar,
+    check_steps,
     check_vector,
     common_dtype,
     readable_errors,
 )
-from ._features_solve import kappa2_root, noise_shift, point_terms, prod, ridgeless_root
-from .linear import _amplified
+from ._features_solve import (
+    kappa2_root,
+    master_stats,
+    noise_shift,
+    point_terms,
+    prod,
+    ridgeless_root,
+)
+from ._numerics import amplified
+from .linear import with_stats
 
 __all__ = ["RFRisk", "deep_rf_risk", "rf_risk"]
 
@@ -129,11 +139,26 @@ class RFRisk(eqx.Module):
     test_out: Array
     train: Array
     s_transform: Array
+    converged: Array | None = None
+    num_steps: Array | None = None
+    residual: Array | None = None
 
 
-@functools.partial(jax.jit, static_argnums=0)
+@functools.partial(jax.jit, static_argnums=(0, 1, 2, 3))
 def _risk(
-    layout, eigvals, target_weights, num_samples, ridge, noise_var, fnoise, widths, fvars, spectra
+    layout,
+    max_steps,
+    throw,
+    what,
+    eigvals,
+    target_weights,
+    num_samples,
+    ridge,
+    noise_var,
+    fnoise,
+    widths,
+    fvars,
+    spectra,
 ):
     """All outputs at one point; arguments already validated and in one dtype."""
     # Ridgeless root κ₀ (n₁(κ₀) = m = min(P, N_ℓ)) and base = n₁(κ₀) = min(m, rank Σ): they
@@ -145,15 +170,18 @@ def _risk(
     m = jax.lax.stop_gradient(jnp.min(jnp.stack(sizes)))
     rank = jnp.sum(eigvals > 0).astype(eigvals.dtype)
     e_sg = jax.lax.stop_gradient(eigvals)
-    kappa0 = ridgeless_root(e_sg, m)
+    kappa0, kappa0_stats = ridgeless_root(e_sg, m)
     base = jnp.minimum(m, rank)
 
-    kappa2 = kappa2_root(
-        layout, eigvals, num_samples, ridge, fnoise, widths, fvars, spectra, kappa0, base
+    kappa2, kappa2_stats = kappa2_root(layout, max_steps)(
+        eigvals, num_samples, ridge, fnoise, widths, fvars, spectra, kappa0, base
     )
     r, s, n, nmn2, def_p, layers = point_terms(
         layout, kappa2, kappa0, base, eigvals, num_samples, widths, fvars, spectra
     )
+    stats = master_stats(kappa2_stats, kappa0_stats, layers)
+    # Every field derives from κ₂, so a convergence check attached to it cannot be dropped.
+    kappa2 = check_converged(kappa2, stats.converged, what, throw)
     one = jnp.ones_like(kappa2)
     df2 = n - nmn2
     # Feature noise (module docstring): μ = κ₂ Π B_ℓ = κ₁ + σ_ξ², ratio = σ_ξ²/μ, ρ = κ₁/μ,
@@ -199,15 +227,15 @@ def _risk(
     k2tf2 = jnp.sum(w2e * r * s)  # κ₂ tf₂
     # Var_F = (1 − ρτ) κ₂ tf₂: the features' finite-width variance plus σ_ξ²‖E_X â‖².
     var_f = (one_minus_tau + om_rho * tau) * k2tf2
-    var_x = _amplified(bias * gamma2, omg2)
-    var_xnoise = _amplified(noise_var * gamma2, omg2)
+    var_x = amplified(bias * gamma2, omg2)
+    var_xnoise = amplified(noise_var * gamma2, omg2)
     # γ₁/(1−γ₁) − γ₂/(1−γ₂) = (γ₁ − γ₂)/((1−γ₁)(1−γ₂)) with
     # γ₁ − γ₂ = [(n − n₂)(1 − ρ²τ) + (1 − ρ)δ]/P ≥ 0, 1 − ρ²τ = (1 − τ) + τ(1 − ρ)(1 + ρ).
     one_minus_tau_c = one_minus_tau + tau * om_rho * (1.0 + rho)
     g12_num = (nmn2 * one_minus_tau_c + om_rho * delta) / num_samples
     g12_den = omg1 * omg2
-    var_xf = _amplified(bias * g12_num, g12_den) + _amplified(var_f * gamma1, omg1)
-    var_xfnoise = _amplified(noise_var * g12_num, g12_den)
+    var_xf = amplified(bias * g12_num, g12_den) + amplified(var_f * gamma1, omg1)
+    var_xfnoise = amplified(noise_var * g12_num, g12_den)
     test = bias + var_x + var_f + var_xf + var_xnoise + var_xfnoise
     test_out = test + noise_var
     # E_tr = (1 − n_C/P)² E_out. For λ > 0, 1 − n_C/P = λ/κ₁ exactly (the master equation).
@@ -226,7 +254,7 @@ def _risk(
     ok_s = denom > 0
     s_limit = jnp.where(ok_s & (kappa2 <= 0), 1.0 / jnp.where(ok_s, denom, 1.0), jnp.inf)
     s_transform = jnp.where(positive_ridge, kappa2 / jnp.where(positive_ridge, ridge, 1.0), s_limit)
-    return RFRisk(
+    out = RFRisk(
         kappa1=kappa1,
         kappa2=kappa2,
         tau=tau,
@@ -245,6 +273,7 @@ def _risk(
         train=train,
         s_transform=s_transform,
     )
+    return out if throw else with_stats(out, stats)
 
 
 def _prepare_common(eigvals, target_weights, num_samples, ridge, noise_var, dtype):
@@ -274,9 +303,12 @@ def rf_risk(
     num_samples: ArrayLike,
     ridge: ArrayLike,
     noise_var: ArrayLike = 0.0,
+    *,
     feature_var: ArrayLike | None = None,
     feature_eigvals: Float[ArrayLike, " n"] | None = None,
     feature_noise_var: ArrayLike = 0.0,
+    throw: bool = True,
+    max_steps: int | None = None,
 ) -> RFRisk:
     """Test, train and fine-grained bias–variance errors of linear random features.
 
@@ -297,6 +329,12 @@ def rf_risk(
         feature_noise_var: ``σ_ξ² >= 0``, variance of i.i.d. noise added to every feature of
             every sample (train and test), ``z = Fᵀx + ξ``; see "Feature noise" in the module
             docstring. ``0`` is the noise-free model exactly.
+        throw: raise ``RuntimeError`` if a solve does not converge (the default). With
+            ``throw=False`` nothing is raised and the result carries ``converged``,
+            ``num_steps`` and ``residual`` of the master equation (``converged`` also covers
+            the ridgeless root κ₀ and every inner κ_F solve) instead.
+        max_steps: iteration cap of the master-equation solve (static int); default from the
+            dtype, enough for any bracket.
 
     Returns:
         An :class:`RFRisk`.
@@ -349,6 +387,8 @@ def rf_risk(
         spectra_,
         feature_noise_var,
         names=("num_features", "feature_var", "feature_eigvals"),
+        throw=throw,
+        max_steps=max_steps,
     )
 
 
@@ -360,9 +400,12 @@ def deep_rf_risk(
     num_samples: ArrayLike,
     ridge: ArrayLike,
     noise_var: ArrayLike = 0.0,
+    *,
     feature_vars: Float[ArrayLike, " L"] | None = None,
     feature_eigvals: Sequence[Float[ArrayLike, " n"] | None] | None = None,
     feature_noise_var: ArrayLike = 0.0,
+    throw: bool = True,
+    max_steps: int | None = None,
 ) -> RFRisk:
     """Errors of a deep linear random-feature model ``F = F₁⋯F_L`` (THEORY §3.2–3.3).
 
@@ -384,6 +427,8 @@ def deep_rf_risk(
             ``None`` (isotropic layer) or a column spectrum ``s^{(ℓ)} > 0``.
         feature_noise_var: ``σ_ξ² >= 0``, variance of i.i.d. noise added to the *last* layer's
             features, ``z = (F₁⋯F_L)ᵀx + ξ`` with ``ξ ∈ ℝ^{N_L}`` (module docstring).
+        throw, max_steps: as in :func:`rf_risk` (per-point ``converged``, ``num_steps``,
+            ``residual`` with ``throw=False``).
 
     Returns:
         An :class:`RFRisk`.
@@ -405,6 +450,8 @@ def deep_rf_risk(
         feature_eigvals,
         feature_noise_var,
         names=("widths", "feature_vars", "feature_eigvals"),
+        throw=throw,
+        max_steps=max_steps,
     )
 
 
@@ -420,6 +467,8 @@ def _deep(
     feature_noise_var,
     *,
     names,
+    throw,
+    max_steps,
 ):
     w_name, v_name, s_name = names
     widths = check_real(widths, w_name)
@@ -479,6 +528,9 @@ def _deep(
         fvars = check(fvars, fvars <= 0, v_name, "must be > 0")
     return _risk(
         layout,
+        check_steps(max_steps),
+        bool(throw),
+        "rf_risk" if w_name == "num_features" else "deep_rf_risk",
         eigvals,
         target_weights,
         num_samples,

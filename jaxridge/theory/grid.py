@@ -59,6 +59,7 @@ at the interpolation threshold are ``+inf``, never NaN.
 
 from __future__ import annotations
 
+import functools
 from typing import NamedTuple
 
 import jax
@@ -68,21 +69,23 @@ from jaxtyping import Array, ArrayLike, Float
 from .._validate import (
     as_float,
     check,
+    check_converged,
     check_real,
+    check_steps,
     check_vector,
     common_dtype,
     fail,
     readable_errors,
 )
-from ._implicit import implicit_tangent, solve_increasing
-from .linear import (
-    RidgeRisk,
-    _assemble,
-    _is_zero_branch,
-    _spectrum_summary,
+from ._implicit import implicit_root, solve_increasing
+from ._numerics import (
     as_blocks,
     fused_sums,
+    is_zero_branch,
+    kappa_log_bracket,
+    spectrum_summary,
 )
+from .linear import RidgeRisk, assemble, with_stats
 
 __all__ = ["default_num_nodes", "ridge_risk_grid"]
 
@@ -156,28 +159,13 @@ def _node_sums(u, eigvals, coef, positive):
 
 
 def _bracket(spectrum, num_samples, ridge):
-    """The bracket of `effective_ridge` in log κ (THEORY §2.3/§5.3), elementwise.
-
-    Returns ``(lo, hi, zero_branch)``; on the κ = 0 branch the bracket is meaningless.
-    """
+    """The bracket of `effective_ridge` in log κ, elementwise: ``(lo, hi, zero_branch)``."""
     rank, trace, smallest, _ = spectrum
-    tiny = jnp.finfo(trace.dtype).tiny
-    zero_branch = _is_zero_branch(rank, num_samples, ridge)
-    lam = jnp.where(zero_branch, 1.0, ridge)
-    # κ ≥ max(λ, κ₀), and n₁(κ) ≥ rank·e_min/(e_min+κ) gives κ₀ ≥ e_min (rank − P)/P.
-    kappa_lo = jnp.maximum(lam, smallest * jnp.maximum(rank - num_samples, 0.0) / num_samples)
-    # κ ≤ λ + TrΣ/P, and κ ≤ λ/(1 − rank/P) when rank < P.
-    kappa_hi = lam + trace / num_samples
-    under = rank < num_samples
-    kappa_hi_under = lam / jnp.where(under, 1.0 - rank / num_samples, 1.0)
-    kappa_hi = jnp.where(under & (kappa_hi_under < kappa_hi), kappa_hi_under, kappa_hi)
-    lo = jnp.log(jnp.maximum(kappa_lo, tiny))
-    hi = jnp.maximum(jnp.log(jnp.maximum(kappa_hi, tiny)), lo)
-    return lo, hi, zero_branch
+    return kappa_log_bracket(rank, trace, smallest, num_samples, ridge)
 
 
 def _summary(eigvals, target_weights):
-    rank, trace, smallest = _spectrum_summary(eigvals)
+    rank, trace, smallest = spectrum_summary(eigvals)
     positive = eigvals > 0
     largest = jnp.max(eigvals)
     smallest = jnp.where(jnp.isfinite(smallest), smallest, 1.0)
@@ -334,17 +322,12 @@ def _log_equation(u, table, num_samples, ridge):
     return g, g_u
 
 
-def _log_residual(u, table, num_samples, ridge):
-    return _log_equation(u, table, num_samples, ridge)[0]
-
-
 def _safe_ridge(table, num_samples, ridge):
-    zero_branch = _is_zero_branch(table.spectrum[0], num_samples, ridge)
+    zero_branch = is_zero_branch(table.spectrum[0], num_samples, ridge)
     return zero_branch, jnp.where(zero_branch, 1.0, ridge)
 
 
-@jax.custom_jvp
-def _kappa(table, num_samples, ridge):
+def _solve(table, num_samples, ridge, *, max_steps):
     """κ at one grid point: the root of the interpolated G, or 0 on the κ = 0 branch."""
     table = jax.lax.stop_gradient(table)
     lo, hi, zero_branch = _bracket(table.spectrum, num_samples, ridge)
@@ -357,62 +340,73 @@ def _kappa(table, num_samples, ridge):
     # noise (which under vmap would hold the whole batch to the bisection cap). Newton converges
     # quadratically, so the iterate that passes is already at the noise level; one more Newton
     # step, kept inside the bracket, removes any doubt.
-    u, g, _ = solve_increasing(
-        _log_equation, lo, hi, 0.5 * (lo + hi), args, g_tol=32.0 * jnp.finfo(lo.dtype).eps
+    u, stats = solve_increasing(
+        _log_equation,
+        lo,
+        hi,
+        0.5 * (lo + hi),
+        args,
+        g_tol=32.0 * jnp.finfo(lo.dtype).eps,
+        max_steps=max_steps,
     )
     g, g_u = _log_equation(u, *args)
     u = jnp.clip(u - g / jnp.where(g_u > 0, g_u, jnp.inf), lo, hi)
-    return jnp.where(zero_branch, jnp.zeros_like(u), jnp.exp(u))
+    # The κ = 0 branch is exact by definition (nothing solved there).
+    stats = stats._replace(converged=stats.converged | zero_branch)
+    return jnp.where(zero_branch, jnp.zeros_like(u), jnp.exp(u)), stats
 
 
-@_kappa.defjvp
-def _kappa_jvp(primals, tangents):
-    # Off the κ = 0 branch, u = log κ solves G(u, θ) = 0 for the interpolated G with
-    # θ = (table, P, λ), so du = −(∂G/∂θ · dθ)/(∂G/∂u) and dκ = κ du (THEORY §5.5). The table
-    # is a differentiable function of (e, w̄), so this also carries their tangents. On the
-    # κ = 0 branch (λ = 0, rank ≤ P) F(κ) = κ − λ − κ n₁(κ)/P has ∂F/∂κ = 1 − rank/P at κ = 0
-    # and ∂F/∂θ · dθ = −dλ, as in `effective_ridge`. κ is recomputed through `_kappa` itself so
-    # that differentiating this rule again (second order) uses it too.
-    table, num_samples, ridge = primals
-    d_table, d_samples, d_ridge = tangents
-    kappa = _kappa(table, num_samples, ridge)
+def _residual(kappa, table, num_samples, ridge):
+    """F(κ) = κ·G(log κ) = κ − λ − κ n₁(κ)/P on the interpolant, and ∂F/∂κ at the root.
+
+    Off the κ = 0 branch ∂F/∂κ = G + ∂G/∂u = ∂G/∂u at G = 0, so dκ = −κ(∂G/∂θ·dθ)/(∂G/∂u) =
+    κ du (THEORY §5.5); the table is a differentiable function of (e, w̄), so this also carries
+    their tangents. On the κ = 0 branch (λ = 0, rank ≤ P) F = −λ near κ = 0, with
+    ∂F/∂κ = 1 − rank/P, as in `effective_ridge`.
+    """
     zero_branch, lam = _safe_ridge(table, num_samples, ridge)
-    d_lam = jnp.where(zero_branch, jnp.zeros_like(d_ridge), d_ridge)
     u = jnp.log(jnp.where(zero_branch, 1.0, kappa))
-    _, g_u = _log_equation(u, table, num_samples, lam)
-    du = implicit_tangent(
-        _log_residual, u, g_u, (table, num_samples, lam), (d_table, d_samples, d_lam)
-    )
-    a_zero = jnp.where(zero_branch, 1.0 - table.spectrum[0] / num_samples, 1.0)
-    d_kappa = jnp.where(zero_branch, d_ridge / a_zero, kappa * du)
-    return kappa, d_kappa
+    g, g_u = _log_equation(u, table, num_samples, lam)
+    value = jnp.where(zero_branch, -ridge, kappa * g)
+    slope = jnp.where(zero_branch, 1.0 - table.spectrum[0] / num_samples, g_u)
+    return value, slope
 
 
-def _point(table, num_samples, ridge, noise_var):
+@functools.cache
+def _kappa_root(max_steps: int | None):
+    """``(table, P, λ) ↦ (κ, RootStats)``, differentiated by the implicit function theorem."""
+    return implicit_root(functools.partial(_solve, max_steps=max_steps), _residual)
+
+
+def _point(table, num_samples, ridge, noise_var, max_steps, throw):
     """Every RidgeRisk field at one grid point (the formulas of `ridge_risk`)."""
-    kappa = _kappa(table, num_samples, ridge)
+    kappa, stats = _kappa_root(max_steps)(table, num_samples, ridge)
+    # Every field derives from κ, so a convergence check attached to it cannot be dropped.
+    kappa = check_converged(kappa, stats.converged, "ridge_risk_grid", throw)
     rank = table.spectrum[0]
-    zero_branch = _is_zero_branch(rank, num_samples, ridge)
+    zero_branch = is_zero_branch(rank, num_samples, ridge)
     safe_kappa = jnp.where(zero_branch, 1.0, kappa)
     interpolated, _ = _quantities(table, jnp.log(safe_kappa))
     at_zero, _ = _below(table, kappa)  # exact at κ = 0, and carries dκ on that branch
     df1, d, df2, bias, _ = jnp.where(zero_branch, at_zero, interpolated)
     # The errors from the same stable assembly as `ridge_risk` (THEORY §2.5–2.6, §5.6).
-    return _assemble(kappa, df1, df2, d, bias, rank, num_samples, ridge, noise_var)
+    out = assemble(kappa, df1, df2, d, bias, rank, num_samples, ridge, noise_var)
+    return out if throw else with_stats(out, stats)
 
 
-def _grid(eigvals, target_weights, num_samples, ridges, noise_var, num_nodes):
+def _grid(eigvals, target_weights, num_samples, ridges, noise_var, num_nodes, max_steps, throw):
     shape = num_samples.shape
     num_samples, ridges, noise_var = (x.reshape(-1) for x in (num_samples, ridges, noise_var))
     spectrum, below, above = _summary(eigvals, target_weights)
     u_min, step = _node_range(spectrum, num_samples, ridges, num_nodes)
     values = _tabulate(eigvals, target_weights, u_min, step, num_nodes)
     table = _Table(values, u_min, step, spectrum, below, above)
-    out = jax.vmap(_point, (None, 0, 0, 0))(table, num_samples, ridges, noise_var)
+    point = functools.partial(_point, max_steps=max_steps, throw=throw)
+    out = jax.vmap(point, (None, 0, 0, 0))(table, num_samples, ridges, noise_var)
     return jax.tree.map(lambda x: x.reshape(shape), out)
 
 
-_grid_jit = jax.jit(_grid, static_argnums=5)
+_grid_jit = jax.jit(_grid, static_argnums=(5, 6, 7))
 
 
 def _check_array(x, name, *, positive):
@@ -433,6 +427,8 @@ def ridge_risk_grid(
     noise_var: Float[ArrayLike, "*shape"] = 0.0,
     *,
     num_nodes: int | None = None,
+    throw: bool = True,
+    max_steps: int | None = None,
 ) -> RidgeRisk:
     """:func:`~jaxridge.theory.ridge_risk` on a whole grid of (P, λ, σ_ε²), fast.
 
@@ -453,6 +449,10 @@ def ridge_risk_grid(
         noise_var: ``σ_ε² >= 0``.
         num_nodes: number of interpolation nodes ``M >= 4`` (static; default 2048 in float64,
             512 in float32). The error scales like ``((u_max − u_min)/(M − 1))⁶``.
+        throw: raise ``RuntimeError`` if the κ solve does not converge at some grid point (the
+            default). With ``throw=False`` nothing is raised and the result carries
+            ``converged``, ``num_steps`` and ``residual`` per grid point instead.
+        max_steps: iteration cap of each point's solve (static int); default from the dtype.
 
     Returns:
         A :class:`~jaxridge.theory.RidgeRisk` whose fields all have the broadcast shape of
@@ -502,4 +502,13 @@ def ridge_risk_grid(
     num_samples, ridges, noise_var = (
         jnp.broadcast_to(x, shape) for x in (num_samples, ridges, noise_var)
     )
-    return _grid_jit(eigvals, target_weights, num_samples, ridges, noise_var, num_nodes)
+    return _grid_jit(
+        eigvals,
+        target_weights,
+        num_samples,
+        ridges,
+        noise_var,
+        num_nodes,
+        check_steps(max_steps),
+        bool(throw),
+    )

@@ -37,19 +37,39 @@ the limit diverges (rank = P, the interpolation threshold) errors are ``+inf``, 
 
 from __future__ import annotations
 
+import dataclasses
+import functools
+
 import equinox as eqx
 import jax
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float
 
-from .._validate import as_float, check_scalar, check_vector, common_dtype, readable_errors
-from ._implicit import implicit_tangent, solve_increasing
+from .._validate import (
+    as_float,
+    check_converged,
+    check_scalar,
+    check_steps,
+    check_vector,
+    common_dtype,
+    readable_errors,
+)
+from ._implicit import implicit_root, solve_increasing
+from ._numerics import (
+    amplified,
+    as_blocks,
+    fused_sums,
+    kappa_log_bracket,
+    ratio,
+    spectrum_summary,
+    stable_gaps,
+)
 
 __all__ = ["RidgeRisk", "effective_ridge", "ridge_risk"]
 
 
 # --------------------------------------------------------------------------------------------
-# The scalar equation.
+# The scalar equation and its root.
 # --------------------------------------------------------------------------------------------
 
 
@@ -57,6 +77,7 @@ def _log_equation(u, eigvals, num_samples, ridge):
     """G(κ) = 1 − λ/κ − n₁(κ)/P in u = log κ, and dG/du = λ/κ + (n₁ − n₂)/P (THEORY §5.1).
 
     Both come from one reciprocal per eigenvalue; κ > 0 here, so zero eigenvalues are safe.
+    ``eigvals`` are blocked (:func:`as_blocks`).
     """
     kappa = jnp.exp(u)
     t = 1.0 / (eigvals + kappa)
@@ -66,119 +87,53 @@ def _log_equation(u, eigvals, num_samples, ridge):
     return 1.0 - a - n1 / num_samples, a + n1_minus_n2 / num_samples
 
 
-BLOCK = 64
-
-
-def as_blocks(x):
-    """Lay a 1-D spectrum out as ``(ceil(N/64), 64)``, zero-padded (zeros add nothing to sums).
-
-    Done once per call, outside the solver loop, so that :func:`fused_sums` can reduce blocks.
-    """
-    n = x.shape[-1]
-    return jnp.pad(x, (0, (-n) % BLOCK)).reshape(-1, BLOCK)
-
-
-def fused_sums(*terms):
-    """Full sums of several same-shaped arrays with ONE variadic reduction over the last axis.
-
-    XLA does not fuse sibling reductions that share an expensive producer (the reciprocal
-    1/(e+κ)); it materialises it, which costs ~15x under vmap. A variadic reduce keeps every sum
-    in a single pass over the spectrum — but it accumulates sequentially (0.8 % error over 10⁶
-    float32 terms), so terms come in blocks (:func:`as_blocks`): sequential within a block of 64,
-    then a tree sum (``jnp.sum``) over blocks.
-    """
-    zeros = tuple(jnp.zeros((), t.dtype) for t in terms)
-    partial = jax.lax.reduce(
-        terms,
-        zeros,
-        lambda a, b: tuple(x + y for x, y in zip(a, b, strict=True)),
-        (terms[0].ndim - 1,),
-    )
-    return tuple(jnp.sum(p) for p in partial)
-
-
-# Sums are linear: their tangent is the sum of the tangents. This replaces JAX's rule for the
-# variadic reduce, which fails on symbolic-zero tangents (e.g. grad in target_weights alone).
-fused_sums = jax.custom_jvp(fused_sums)
-fused_sums.defjvp(
-    lambda primals, tangents: (fused_sums(*primals), tuple(jnp.sum(t) for t in tangents))
-)
-
-
-@jax.custom_jvp
-def ratio(x, y):
-    """x / y whose derivative never forms y⁻².
-
-    JAX differentiates x/y as dx/y − x·dy·y⁻²; for eigenvalues below ~1e-19 in float32, y²
-    underflows and the κ = 0 branch (x = 0) gives 0·inf = NaN. Here d(x/y) = (dx − (x/y)·dy)/y.
-    """
-    return x / y
-
-
-@ratio.defjvp
-def _ratio_jvp(primals, tangents):
-    x, y = primals
-    dx, dy = tangents
-    q = ratio(x, y)
-    return q, ratio(dx - q * dy, y)
-
-
-def _residual(kappa, eigvals, num_samples, ridge):
-    """F(κ) = κ − λ − (1/P) Σ κ e_k/(e_k + κ) (form B); defined at κ = 0 too.
-
-    ∂F/∂κ = 1 − γ. The implicit tangent differentiates this in (e, P, λ) at fixed κ.
-    """
-    denom = eigvals + kappa
-    safe = jnp.where(denom > 0, denom, 1.0)
-    return kappa - ridge - jnp.sum(kappa * ratio(eigvals, safe)) / num_samples
-
-
-def _spectrum_summary(eigvals):
-    positive = eigvals > 0
-    rank = jnp.sum(positive).astype(eigvals.dtype)
-    trace = jnp.sum(eigvals)
-    smallest = jnp.min(jnp.where(positive, eigvals, jnp.inf))
-    return rank, trace, smallest
-
-
-def _is_zero_branch(rank, num_samples, ridge):
-    """λ = 0 and rank(Σ) ≤ P: the ridgeless solution has κ = 0 (THEORY §5.4)."""
-    return (ridge == 0) & (rank <= num_samples)
-
-
-def _solve(eigvals, num_samples, ridge):
+def _solve(eigvals, num_samples, ridge, *, max_steps):
     """κ by safeguarded Newton on G in log κ, inside the bracket of THEORY §2.3/§5.3."""
-    eigvals = as_blocks(eigvals)
-    dtype = eigvals.dtype
-    tiny = jnp.finfo(dtype).tiny
-    eps = jnp.finfo(dtype).eps
-    rank, trace, smallest = _spectrum_summary(eigvals)
-    zero_branch = _is_zero_branch(rank, num_samples, ridge)
+    eigvals = jax.lax.stop_gradient(eigvals)
+    rank, trace, smallest = spectrum_summary(eigvals)
+    blocks = as_blocks(eigvals)
+    eps = jnp.finfo(blocks.dtype).eps
+    lo, hi, zero_branch = kappa_log_bracket(rank, trace, smallest, num_samples, ridge)
     # Double-where: the κ = 0 branch is discarded below, but it must still be solvable.
     lam = jnp.where(zero_branch, 1.0, ridge)
-    # Lower bound: κ ≥ max(λ, κ₀), and n₁(κ) ≥ rank·e_min/(e_min+κ) gives
-    # κ₀ ≥ e_min (rank − P)/P when rank > P.
-    smallest = jnp.where(jnp.isfinite(smallest), smallest, 1.0)
-    kappa_lo = jnp.maximum(lam, smallest * jnp.maximum(rank - num_samples, 0.0) / num_samples)
-    # Upper bound: κ ≤ λ + TrΣ/P, and κ ≤ λ/(1 − rank/P) when rank < P.
-    kappa_hi = lam + trace / num_samples
-    under = rank < num_samples
-    kappa_hi_under = lam / jnp.where(under, 1.0 - rank / num_samples, 1.0)
-    kappa_hi = jnp.where(under & (kappa_hi_under < kappa_hi), kappa_hi_under, kappa_hi)
-    lo = jnp.log(jnp.maximum(kappa_lo, tiny))
-    hi = jnp.log(jnp.maximum(kappa_hi, tiny))
-    hi = jnp.maximum(hi, lo)
-    u, _, _ = solve_increasing(
+    u, stats = solve_increasing(
         _log_equation,
         lo,
         hi,
         0.5 * (lo + hi),
-        (eigvals, num_samples, lam),
+        (blocks, num_samples, lam),
         # G is O(1) and its evaluation noise a few eps: below 32 eps Newton only dithers.
         g_tol=32.0 * eps,
+        max_steps=max_steps,
     )
     kappa = jnp.exp(u)
-    return jnp.where(zero_branch, jnp.zeros_like(kappa), kappa)
+    return jnp.where(zero_branch, jnp.zeros_like(kappa), kappa), stats
+
+
+def _residual(kappa, eigvals, num_samples, ridge):
+    """F(κ) = κ − λ − (1/P) Σ κ e_k/(e_k + κ) (form B), defined at κ = 0 too, and ∂F/∂κ = 1 − γ.
+
+    1 − γ comes from the cancellation-free sums of THEORY §5.6 (term by term positive).
+    """
+    denom = eigvals + kappa
+    safe = jnp.where(denom > 0, denom, 1.0)
+    value = kappa - ridge - jnp.sum(kappa * ratio(eigvals, safe)) / num_samples
+    blocks = as_blocks(eigvals)
+    _, _, n1_minus_n2, _ = _spectral_sums(blocks, jnp.zeros_like(blocks), kappa)
+    rank, _, _ = spectrum_summary(eigvals)
+    _, one_minus_gamma = stable_gaps(rank, num_samples, ridge, kappa, n1_minus_n2)
+    return value, one_minus_gamma
+
+
+@functools.cache
+def _kappa_root(max_steps: int | None):
+    """``(e, P, λ) ↦ (κ, RootStats)``, differentiated by the implicit function theorem
+    (THEORY §5.5): dκ = −(∂F/∂θ · dθ)/(1 − γ), θ = (e, P, λ). One per step cap (static)."""
+    return implicit_root(functools.partial(_solve, max_steps=max_steps), _residual)
+
+
+def _kappa(eigvals, num_samples, ridge, max_steps=None):
+    return _kappa_root(max_steps)(eigvals, num_samples, ridge)
 
 
 def _spectral_sums(eigvals, target_weights, kappa):
@@ -195,37 +150,6 @@ def _spectral_sums(eigvals, target_weights, kappa):
     return fused_sums(r, r * r, r * s, target_weights**2 * eigvals * s * s)
 
 
-def _stable_gaps(rank, num_samples, ridge, kappa, n1_minus_n2):
-    """a = 1 − n₁/P and 1 − γ = a + (n₁ − n₂)/P without cancellation (THEORY §5.6).
-
-    a = λ/κ for λ > 0; a = 0 for λ = 0, κ > 0; a = 1 − rank/P on the κ = 0 branch.
-    """
-    zero_branch = _is_zero_branch(rank, num_samples, ridge)
-    safe_kappa = jnp.where(kappa > 0, kappa, 1.0)
-    a = jnp.where(zero_branch, 1.0 - rank / num_samples, ridge / safe_kappa)
-    return a, a + n1_minus_n2 / num_samples
-
-
-@jax.custom_jvp
-def _kappa(eigvals, num_samples, ridge):
-    return _solve(jax.lax.stop_gradient(eigvals), num_samples, ridge)
-
-
-@_kappa.defjvp
-def _kappa_jvp(primals, tangents):
-    # κ solves F(κ, θ) = 0 with θ = (e, P, λ) and ∂F/∂κ = 1 − γ > 0, so by the implicit
-    # function theorem dκ = −(∂F/∂θ · dθ)/(1 − γ) (THEORY §5.5). κ is recomputed through
-    # `_kappa` itself so that differentiating this rule again (second order) uses it too.
-    eigvals, num_samples, ridge = primals
-    kappa = _kappa(eigvals, num_samples, ridge)
-    blocks = as_blocks(eigvals)
-    _, _, n1_minus_n2, _ = _spectral_sums(blocks, jnp.zeros_like(blocks), kappa)
-    rank, _, _ = _spectrum_summary(eigvals)
-    _, one_minus_gamma = _stable_gaps(rank, num_samples, ridge, kappa, n1_minus_n2)
-    d_kappa = implicit_tangent(_residual, kappa, one_minus_gamma, primals, tangents)
-    return kappa, d_kappa
-
-
 def _prepare(eigvals, num_samples, ridge, *extra):
     dtype = common_dtype(eigvals, num_samples, ridge, *extra)
     eigvals = check_vector(as_float(eigvals, dtype, "eigvals"), "eigvals", nonnegative=True)
@@ -238,7 +162,12 @@ def _prepare(eigvals, num_samples, ridge, *extra):
 
 @readable_errors
 def effective_ridge(
-    eigvals: Float[ArrayLike, " n"], num_samples: ArrayLike, ridge: ArrayLike
+    eigvals: Float[ArrayLike, " n"],
+    num_samples: ArrayLike,
+    ridge: ArrayLike,
+    *,
+    throw: bool = True,
+    max_steps: int | None = None,
 ) -> Float[Array, ""]:
     """The renormalised ridge κ of linear ridge regression.
 
@@ -251,6 +180,10 @@ def effective_ridge(
         num_samples: ``P > 0`` (a float; non-integer values interpolate).
         ridge: ``λ >= 0``. At ``λ = 0`` returns the ridgeless limit: ``0`` when
             rank(Σ) ≤ P, else the root of ``n₁(κ₀) = P``.
+        throw: raise ``ValueError`` when the solve does not converge (the default). With
+            ``throw=False`` the last iterate is returned unchecked; use :func:`ridge_risk`
+            with ``throw=False`` for per-point ``converged`` flags.
+        max_steps: iteration cap (static int); default from the dtype, enough for any bracket.
 
     Returns:
         κ, a scalar of the inputs' floating dtype.
@@ -261,12 +194,14 @@ def effective_ridge(
         >>> k = effective_ridge(jnp.ones(1000), 500.0, 0.1)   # 1.18442887...
     """
     _, eigvals, num_samples, ridge = _prepare(eigvals, num_samples, ridge)
-    return _effective_ridge_jit(eigvals, num_samples, ridge)
+    max_steps = check_steps(max_steps)
+    kappa, stats = _effective_ridge_jit(eigvals, num_samples, ridge, max_steps)
+    return check_converged(kappa, stats.converged, "effective_ridge", throw)
 
 
 # Compiled cores: eager calls hit JAX's compile cache (keyed on shapes and dtypes) instead of
 # re-tracing the solver loop op by op; inside a user's jit they are simply inlined.
-_effective_ridge_jit = jax.jit(_kappa)
+_effective_ridge_jit = jax.jit(_kappa, static_argnums=3)
 
 
 class RidgeRisk(eqx.Module):
@@ -287,13 +222,9 @@ class RidgeRisk(eqx.Module):
     test_out: Array
     train: Array
     s_transform: Array
-
-
-def _amplified(numerator, one_minus_gamma):
-    """numerator/(1 − γ), +inf at the threshold (0 when the numerator is exactly 0)."""
-    ok = one_minus_gamma > 0
-    safe = jnp.where(ok, one_minus_gamma, 1.0)
-    return jnp.where(ok, numerator / safe, jnp.where(numerator > 0, jnp.inf, 0.0))
+    converged: Array | None = None
+    num_steps: Array | None = None
+    residual: Array | None = None
 
 
 @readable_errors
@@ -303,6 +234,9 @@ def ridge_risk(
     num_samples: ArrayLike,
     ridge: ArrayLike,
     noise_var: ArrayLike = 0.0,
+    *,
+    throw: bool = True,
+    max_steps: int | None = None,
 ) -> RidgeRisk:
     """Test, train and bias–variance errors of ridge regression (THEORY §2.5–2.6).
 
@@ -316,6 +250,10 @@ def ridge_risk(
         num_samples: ``P > 0``.
         ridge: ``λ >= 0``.
         noise_var: ``σ_ε² >= 0``.
+        throw: raise ``ValueError`` if the κ solve does not converge (the default). With
+            ``throw=False`` nothing is raised and the result carries ``converged``,
+            ``num_steps`` and ``residual`` (per point under ``vmap``) instead.
+        max_steps: iteration cap (static int); default from the dtype, enough for any bracket.
 
     Returns:
         A :class:`RidgeRisk`. At the interpolation threshold (λ = 0, rank(Σ) = P) ``test`` is
@@ -337,25 +275,38 @@ def ridge_risk(
         as_float(target_weights, dtype, "target_weights"), "target_weights", length=eigvals.shape[0]
     )
     noise_var = check_scalar(as_float(noise_var, dtype, "noise_var"), "noise_var", nonnegative=True)
-    return _ridge_risk_jit(eigvals, target_weights, num_samples, ridge, noise_var)
+    max_steps = check_steps(max_steps)
+    return _ridge_risk_jit(
+        eigvals, target_weights, num_samples, ridge, noise_var, max_steps, bool(throw)
+    )
 
 
-@jax.jit
-def _ridge_risk_jit(eigvals, target_weights, num_samples, ridge, noise_var):
-    kappa = _kappa(eigvals, num_samples, ridge)
+@functools.partial(jax.jit, static_argnums=(5, 6))
+def _ridge_risk_jit(eigvals, target_weights, num_samples, ridge, noise_var, max_steps, throw):
+    kappa, stats = _kappa(eigvals, num_samples, ridge, max_steps)
+    # Every field derives from κ, so a convergence check attached to it cannot be dropped.
+    kappa = check_converged(kappa, stats.converged, "ridge_risk", throw)
     df1, df2, n1_minus_n2, bias = _spectral_sums(
         as_blocks(eigvals), as_blocks(target_weights), kappa
     )
-    rank, _, _ = _spectrum_summary(eigvals)
-    return _assemble(kappa, df1, df2, n1_minus_n2, bias, rank, num_samples, ridge, noise_var)
+    rank, _, _ = spectrum_summary(eigvals)
+    out = assemble(kappa, df1, df2, n1_minus_n2, bias, rank, num_samples, ridge, noise_var)
+    return out if throw else with_stats(out, stats)
 
 
-def _assemble(kappa, df1, df2, n1_minus_n2, bias, rank, num_samples, ridge, noise_var):
+def with_stats(out, stats):
+    """``out`` carrying the solver's :class:`RootStats` as its status fields (``throw=False``)."""
+    return dataclasses.replace(
+        out, converged=stats.converged, num_steps=stats.num_steps, residual=stats.residual
+    )
+
+
+def assemble(kappa, df1, df2, n1_minus_n2, bias, rank, num_samples, ridge, noise_var):
     """Every error of THEORY §2.5–2.6 from κ and the spectral sums at κ (stable forms, §5.6)."""
-    a, one_minus_gamma = _stable_gaps(rank, num_samples, ridge, kappa, n1_minus_n2)
+    a, one_minus_gamma = stable_gaps(rank, num_samples, ridge, kappa, n1_minus_n2)
     gamma = df2 / num_samples
-    var_x = _amplified(bias * gamma, one_minus_gamma)
-    var_noise = _amplified(noise_var * gamma, one_minus_gamma)
+    var_x = amplified(bias * gamma, one_minus_gamma)
+    var_noise = amplified(noise_var * gamma, one_minus_gamma)
     test = bias + var_x + var_noise
     test_out = test + noise_var
     # E_tr = a² E_out; at a = 0 (interpolation) the limit is 0 even where E_out = inf.

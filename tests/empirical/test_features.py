@@ -13,6 +13,7 @@ of the deterministic equivalent (about 1–3 % of E_g at scale 1). Fluctuations 
 
 from __future__ import annotations
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -20,6 +21,7 @@ import pytest
 
 from jaxridge import empirical, spectra
 from jaxridge.empirical import deep_rf_ridge_risk, rf_ridge_risk
+from jaxridge.empirical import features as _features
 from jaxridge.theory import deep_rf_risk, rf_risk
 from tests.helpers import DTYPE, assert_allclose, tol
 
@@ -69,7 +71,7 @@ def test_shallow_anisotropic(scale):
     d, n, p = _sizes(scale)
     e, w = spectra.power_law(d, jnp.asarray(1.5, DTYPE), 0.6)
     s = jnp.arange(1, n + 1, dtype=DTYPE) ** -0.7
-    th = _theory(lambda lam: rf_risk(e, w, None, float(p), lam, 0.04, None, s), LAMS)
+    th = _theory(lambda lam: rf_risk(e, w, None, float(p), lam, 0.04, feature_eigvals=s), LAMS)
     mc = _mean_over_keys(
         lambda k: rf_ridge_risk(k, e, w, n, p, jnp.asarray(LAMS, DTYPE), 0.04, feature_eigvals=s)
     )
@@ -98,7 +100,10 @@ def test_deep_simulation_normalisation():
     fv = jnp.asarray([1.0 / d, 1.0 / n], DTYPE)
     e, w = spectra.power_law(d, jnp.asarray(1.5, DTYPE), 0.6)
     th = _theory(
-        lambda lam: deep_rf_risk(e, w, jnp.asarray(widths, DTYPE), float(p), lam, 0.04, fv), LAMS
+        lambda lam: deep_rf_risk(
+            e, w, jnp.asarray(widths, DTYPE), float(p), lam, 0.04, feature_vars=fv
+        ),
+        LAMS,
     )
     mc = _mean_over_keys(
         lambda k: deep_rf_ridge_risk(
@@ -261,10 +266,23 @@ def test_public_names():
 
 
 def test_feature_noise_zero_array_equals_noise_free():
-    # A traced σ_ξ² = 0 runs the noisy program (Ξ drawn, multiplied by 0): same numbers.
+    # A literal 0 and an array holding 0 run one (noise-free) program; a traced σ_ξ² = 0 runs
+    # the noisy one (Ξ drawn, multiplied by 0): same numbers.
     e, w = spectra.power_law(120, jnp.asarray(1.5, DTYPE), jnp.asarray(0.6, DTYPE))
     lams = jnp.asarray([1e-3, 1e-1], DTYPE)
     a = rf_ridge_risk(jax.random.key(3), e, w, 60, 50, lams, noise_var=0.04)
+    traces = eqx.debug.get_num_traces(_features._monte_carlo)
+    same = rf_ridge_risk(
+        jax.random.key(3), e, w, 60, 50, lams, noise_var=0.04, feature_noise_var=np.zeros(())
+    )
+    assert eqx.debug.get_num_traces(_features._monte_carlo) == traces
+    np.testing.assert_array_equal(np.asarray(same.test), np.asarray(a.test))
+    traced = jax.jit(
+        lambda v: rf_ridge_risk(
+            jax.random.key(3), e, w, 60, 50, lams, noise_var=0.04, feature_noise_var=v
+        )
+    )(jnp.zeros((), DTYPE))
+    assert_allclose(traced.test, a.test, rtol=tol(1e-12, 1e-5), atol=1e-12)
     b = rf_ridge_risk(
         jax.random.key(3),
         e,

@@ -148,8 +148,8 @@ def test_matches_scipy_reference(case):
         c["p"],
         c["lam"],
         c["sigma2"],
-        jnp.asarray(fvars, DTYPE),
-        specs,
+        feature_vars=jnp.asarray(fvars, DTYPE),
+        feature_eigvals=specs,
     )
     layers = [
         (v, np.asarray(sp) if sp is not None else nw)
@@ -170,7 +170,7 @@ def test_shallow_equals_one_layer_deep_and_isotropic_spectrum():
     e, w = _power(D, 1.4, 0.7)
     a = rf(e, w, 150.0, 200.0, 1e-3, 0.1)
     b = deep(e, w, jnp.asarray([150.0], DTYPE), 200.0, 1e-3, 0.1)
-    c = rf(e, w, None, 200.0, 1e-3, 0.1, None, jnp.ones(150, DTYPE))
+    c = rf(e, w, None, 200.0, 1e-3, 0.1, feature_eigvals=jnp.ones(150, DTYPE))
     for name in FIELDS:
         assert_allclose(getattr(a, name), getattr(b, name), err_msg=name)
         assert_allclose(getattr(a, name), getattr(c, name), rtol=tol(1e-9, 1e-4), err_msg=name)
@@ -186,8 +186,8 @@ def test_deep_layer_order_is_irrelevant():
         250.0,
         1e-3,
         0.1,
-        jnp.asarray([1e-3, 2e-3], DTYPE),
-        [s, None],
+        feature_vars=jnp.asarray([1e-3, 2e-3], DTYPE),
+        feature_eigvals=[s, None],
     )
     b = deep(
         e,
@@ -196,8 +196,8 @@ def test_deep_layer_order_is_irrelevant():
         250.0,
         1e-3,
         0.1,
-        jnp.asarray([2e-3, 1e-3], DTYPE),
-        [None, s],
+        feature_vars=jnp.asarray([2e-3, 1e-3], DTYPE),
+        feature_eigvals=[None, s],
     )
     for name in FIELDS:
         assert_allclose(getattr(a, name), getattr(b, name), rtol=tol(1e-9, 1e-4), err_msg=name)
@@ -212,7 +212,7 @@ def test_v21_infinite_width_is_linear_ridge():
     e, w = _power(2000, 1.5, 0.4)
     lin = ridge_risk(e, w, 500.0, 1e-2, 0.05)
     big = 1e7
-    out = rf(e, w, big, 500.0, 1e-2, 0.05, 1.0 / big)
+    out = rf(e, w, big, 500.0, 1e-2, 0.05, feature_var=1.0 / big)
     # The finite-width correction is O(n₁/N) ≈ 1e-5 (float32 rounding adds ~1e-5).
     assert_allclose(out.test, lin.test, rtol=tol(1e-4, 3e-4))
     assert_allclose(out.kappa2, lin.kappa, rtol=tol(1e-4, 3e-4))
@@ -329,7 +329,7 @@ def test_decomposition_sums_and_is_nonnegative():
     # Eager calls share one compilation per layer layout (vmap is tested separately).
     outs = [
         stack([rf(e, w, n, p, lam, 0.1) for n, p, lam in pts]),
-        stack([rf(e, w, None, p, lam, 0.1, None, s) for _, p, lam in pts]),
+        stack([rf(e, w, None, p, lam, 0.1, feature_eigvals=s) for _, p, lam in pts]),
         stack(
             [deep(e, w, jnp.asarray([n, 0.5 * n + 30.0], DTYPE), p, lam, 0.1) for n, p, lam in pts]
         ),
@@ -353,8 +353,8 @@ def test_ridgeless_is_the_limit():
         (None, 300.0, s),
         (None, 100.0, s),
     ):
-        a = rf(e, w, n, p, 0.0, 0.1, None, spec)
-        b = rf(e, w, n, p, 1e-12, 0.1, None, spec)
+        a = rf(e, w, n, p, 0.0, 0.1, feature_eigvals=spec)
+        b = rf(e, w, n, p, 1e-12, 0.1, feature_eigvals=spec)
         for name in ("kappa2", "test", "var_f", "var_xf", "train", "gamma1"):
             assert_allclose(
                 getattr(a, name), getattr(b, name), rtol=tol(1e-5, 1e-3), atol=1e-9, err_msg=name
@@ -378,7 +378,7 @@ def _grad_fn(kind):
         if kind == "structured":
             # The spectrum exponent of F is tied to α so the inner κ_F solve is differentiated.
             s = jnp.arange(1, 151, dtype=e.dtype) ** -(0.3 * alpha)
-            out = rf_risk(e, w, None, *args, None, s)
+            out = rf_risk(e, w, None, *args, feature_eigvals=s)
         elif kind == "deep":
             out = deep_rf_risk(e, w, jnp.stack([n, 1.5 * n]), *args)
         else:
@@ -519,11 +519,13 @@ def test_bad_input_raises_under_jit_and_deep():
     with pytest.raises(ValueError, match="widths"):
         deep_rf_risk(e, w, jnp.asarray([5.0, -1.0]), 8.0, 0.1)
     with pytest.raises(ValueError, match="feature_vars"):
-        deep_rf_risk(e, w, jnp.asarray([5.0, 4.0]), 8.0, 0.1, 0.0, jnp.ones(3))
+        deep_rf_risk(e, w, jnp.asarray([5.0, 4.0]), 8.0, 0.1, 0.0, feature_vars=jnp.ones(3))
     with pytest.raises(ValueError, match="feature_eigvals"):
-        deep_rf_risk(e, w, jnp.asarray([5.0, 4.0]), 8.0, 0.1, 0.0, None, [None])
+        deep_rf_risk(e, w, jnp.asarray([5.0, 4.0]), 8.0, 0.1, 0.0, feature_eigvals=[None])
     with pytest.raises(ValueError, match="widths"):
-        deep_rf_risk(e, w, jnp.asarray([5.0, 4.0]), 8.0, 0.1, 0.0, None, [None, jnp.ones(3)])
+        deep_rf_risk(
+            e, w, jnp.asarray([5.0, 4.0]), 8.0, 0.1, 0.0, feature_eigvals=[None, jnp.ones(3)]
+        )
 
 
 def test_public_names():
