@@ -204,7 +204,15 @@ def bench_mc(cfg, repeats):
 
     def run():
         return empirical.rf_ridge_risk(
-            key, e, w, cfg["n"], cfg["p"], lams, cfg["noise_var"], n_x, n_f
+            key,
+            e,
+            w,
+            cfg["n"],
+            cfg["p"],
+            lams,
+            cfg["noise_var"],
+            num_data_seeds=n_x,
+            num_feature_seeds=n_f,
         ).test
 
     t0 = time.perf_counter()

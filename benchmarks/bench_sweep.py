@@ -4,7 +4,7 @@ Case: linear ridge on power-law spectra, theory + Monte Carlo (GCV included; the
 smoke case computes the theory only, to keep compile time short), outer axes
 alpha × noise_var (one chunk each), a (P × λ) plane per chunk. A *cell* is one (chunk, P, λ)
 point: its theory fields and the Monte-Carlo fields of every seed. Each device count runs in its
-own process (``XLA_FLAGS=--xla_force_host_platform_device_count=K`` on CPU). Timed, in the same
+own process (``JAX_NUM_CPU_DEVICES=K`` on CPU). Timed, in the same
 process:
 
 * ``jaxridge.sweep.run`` in memory — first call (compile included) and steady state;
@@ -200,10 +200,7 @@ def main() -> None:
     counts = [int(c) for c in args.devices.split(",")] if args.devices else list(DEVICE_COUNTS)
     rows = []
     for count in counts:
-        flags = os.environ.get("XLA_FLAGS", "").split()
-        flags = [f for f in flags if "xla_force_host_platform_device_count" not in f]
-        flags.append(f"--xla_force_host_platform_device_count={count}")
-        env = dict(os.environ, XLA_FLAGS=" ".join(flags))
+        env = dict(os.environ, JAX_NUM_CPU_DEVICES=str(count))
         root = str(Path(__file__).resolve().parents[1])
         env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
         cmd = [sys.executable, __file__, "--worker", "1", "--case", case_name]

@@ -69,8 +69,11 @@ def _table(ds, max_rows: int = 8) -> list[str]:
     rows = np.unique(np.linspace(0, len(sizes) - 1, min(max_rows, len(sizes))).astype(int))
     squeeze = {d: 0 for d in ds.dims if d not in ("num_samples", "ridge", "seed")}
     sub = ds.isel(squeeze)
-    have_mc = "mc_test" in ds
-    have_th = "theory_test" in ds
+    from .sweep import names
+
+    test, gcv = names.mc("test"), names.mc("gcv")
+    have_mc = test in ds
+    have_th = names.theory("test") in ds
     for ridge in ds.ridge.values:
         cell = sub.sel(ridge=ridge)
         head = f"{'P':>8}"
@@ -82,12 +85,12 @@ def _table(ds, max_rows: int = 8) -> list[str]:
         for i in rows:
             text = f"{sizes[i]:8g}"
             if have_th:
-                text += f" {_fmt(float(cell.theory_test[i]))}"
+                text += f" {_fmt(float(cell[names.theory('test')][i]))}"
             if have_mc:
-                err = cell.get("mc_test_stderr")
-                gerr = cell.get("mc_gcv_stderr")
-                text += " " + _fmt(float(cell.mc_test[i]), None if err is None else float(err[i]))
-                text += " " + _fmt(float(cell.mc_gcv[i]), None if gerr is None else float(gerr[i]))
+                err = cell.get(names.stderr(test))
+                gerr = cell.get(names.stderr(gcv))
+                text += " " + _fmt(float(cell[test][i]), None if err is None else float(err[i]))
+                text += " " + _fmt(float(cell[gcv][i]), None if gerr is None else float(gerr[i]))
             lines.append(text)
     notes = []
     if len(rows) < len(sizes):

@@ -140,20 +140,18 @@ P_theory = np.asarray(batch[7][0, :num_grid])
 # %%
 def monte_carlo(sizes):
     """Replicate mean and standard error of every field of `rf_ridge_risk` at each P."""
-    out = []
-    for P in sizes:
-        runs = [
-            empirical.rf_ridge_risk(
-                jax.random.key(1000 * P + rep), iso_e, iso_w, N, P, jnp.array([ridge]),
-                noise_var=noise_var, num_data_seeds=seeds, num_feature_seeds=seeds,
-                feature_noise_var=feature_noise_var,
-            )
-            for rep in range(reps)
-        ]  # fmt: skip
-        out.append(jax.tree.map(lambda *x: np.stack(x)[:, 0], *runs))
-    stacked = jax.tree.map(lambda *x: np.stack(x, axis=1), *out)  # (reps, len(sizes))
-    mean = jax.tree.map(lambda x: x.mean(axis=0), stacked)
-    stderr = jax.tree.map(lambda x: x.std(axis=0, ddof=1) / np.sqrt(reps), stacked)
+
+    def grid(P):  # one (n_X × n_F) seed grid from a key; its single ridge
+        return lambda key: jax.tree.map(lambda x: x[0], empirical.rf_ridge_risk(
+            key, iso_e, iso_w, N, P, jnp.array([ridge]),
+            noise_var=noise_var, num_data_seeds=seeds, num_feature_seeds=seeds,
+            feature_noise_var=feature_noise_var,
+        ))  # fmt: skip
+
+    # Replicate r at size P uses the key fold_in(key(1000 P), r); fields (reps, len(sizes)).
+    runs = [empirical.replicate(grid(P), jax.random.key(1000 * P), reps) for P in sizes]
+    stacked = jax.tree.map(lambda *x: np.stack(x, axis=1), *runs)
+    mean, stderr = empirical.summarise(stacked)
     return mean, stderr
 
 

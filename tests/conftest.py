@@ -1,18 +1,14 @@
 """Test configuration.
 
 The suite runs twice in CI: ``JAX_ENABLE_X64=1`` and ``JAX_ENABLE_X64=0`` (JAX reads the variable
-itself). Four host CPU devices are requested so sharding can be tested on CPU.
+itself). Four host CPU devices are requested (``jax_num_cpu_devices``, before any backend starts)
+so sharding can be tested on CPU; subprocesses that need them set ``JAX_NUM_CPU_DEVICES``.
 """
 
-import os
+import jax
+import pytest
 
-os.environ.setdefault("XLA_FLAGS", "")
-if "--xla_force_host_platform_device_count" not in os.environ["XLA_FLAGS"]:
-    os.environ["XLA_FLAGS"] += " --xla_force_host_platform_device_count=4"
-
-import jax  # noqa: E402
-import pytest  # noqa: E402
-
+jax.config.update("jax_num_cpu_devices", 4)
 jax.config.update("jax_numpy_rank_promotion", "raise")
 
 

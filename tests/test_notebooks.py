@@ -73,11 +73,7 @@ def test_notebook_runs_at_ci_scale(path, tmp_path, x64):
         PYTHONPATH=str(ROOT) + os.pathsep + env.get("PYTHONPATH", ""),
     )
     # One host device: the notebooks are single-device programs.
-    flags = env.get("XLA_FLAGS", "").replace("--xla_force_host_platform_device_count=4", "")
-    if flags.strip():
-        env["XLA_FLAGS"] = flags.strip()
-    else:
-        env.pop("XLA_FLAGS", None)
+    env.pop("JAX_NUM_CPU_DEVICES", None)
     proc = subprocess.run(
         [sys.executable, str(path)],
         cwd=tmp_path,

@@ -11,6 +11,8 @@ from collections.abc import Iterator
 import matplotlib as mpl
 import numpy as np
 
+from ..sweep import names
+
 # Okabe–Ito colours, ordered so the first ones stay distinct in greyscale print; yellow last.
 PALETTE = (
     "#0072B2",  # blue
@@ -139,9 +141,7 @@ def label(name: str, model: str | None = None) -> str:
         >>> label("num_samples"), label("var_xf")
         ('$P$', 'Var$_{XF}$')
     """
-    for prefix in ("theory_", "mc_"):
-        if name.startswith(prefix):
-            name = name[len(prefix) :]
+    name = names.field(name)
     if model is not None and "feature" in model and name in _RF_LABELS:
         return _RF_LABELS[name]
     return LABELS.get(name, name)

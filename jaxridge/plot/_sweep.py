@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 from matplotlib.backend_bases import FigureCanvasBase
 
+from ..sweep import names
 from ._axes import curves, fail, legend_entries
 from ._style import format_value, label, series_colors, style
 
@@ -30,11 +31,10 @@ def available_fields(ds) -> list[str]:
     out = []
     for name in ds.data_vars:
         name = str(name)
-        if name.endswith("_stderr") or name.endswith("_seeds"):
+        if names.is_summary(name):
             continue
-        for prefix in ("theory_", "mc_"):
-            if name.startswith(prefix) and name[len(prefix) :] not in out:
-                out.append(name[len(prefix) :])
+        if name.startswith(names.SOURCES) and names.field(name) not in out:
+            out.append(names.field(name))
     return out
 
 
@@ -161,13 +161,13 @@ def sweep_figure(
     # variables drawn, per field
     drawn = {}
     for field in fields:
-        names = [f"theory_{field}", f"mc_{field}", f"mc_{field}_stderr"]
+        wanted = [names.theory(field), names.mc(field), names.stderr(names.mc(field))]
         if field == "test":
-            names.append("mc_gcv")
-        drawn[field] = [n for n in names if n in ds.data_vars]
+            wanted.append(names.mc("gcv"))
+        drawn[field] = [n for n in wanted if n in ds.data_vars]
     dims: list[str] = []
-    for names in drawn.values():
-        for name in names:
+    for variables in drawn.values():
+        for name in variables:
             for dim in ds[name].dims:
                 if dim not in dims and dim != "seed":
                     dims.append(str(dim))
@@ -179,8 +179,8 @@ def sweep_figure(
             fail("ds", "has no dimension with more than one value to plot against")
     elif x not in swept:
         fail("x", f"must be a swept dimension of the plotted fields {swept}, got {x!r}")
-    for field, names in drawn.items():
-        drawn[field] = [n for n in names if x in ds[n].dims]
+    for field, variables in drawn.items():
+        drawn[field] = [n for n in variables if x in ds[n].dims]
         if not drawn[field]:
             fail("fields", f"field {field!r} does not vary with `x` = {x!r}")
 
@@ -203,7 +203,9 @@ def sweep_figure(
     palette = series_colors(color_index.size)
     # one y scale per field, the same in every column
     logy = {
-        f: _is_log([np.ravel(ds[n].values) for n in drawn[f] if n in (f"theory_{f}", f"mc_{f}")])
+        f: _is_log(
+            [np.ravel(ds[n].values) for n in drawn[f] if n in (names.theory(f), names.mc(f))]
+        )
         for f in fields
     }
 
@@ -236,15 +238,16 @@ def sweep_figure(
                 else:
                     key = label(field, model)
                 colors[key] = palette[i]
-                if f"theory_{field}" in drawn[field]:
-                    theory[key] = _values(ds[f"theory_{field}"], where, x)[0]
-                if f"mc_{field}" in drawn[field]:
-                    mean, stderr = _values(ds[f"mc_{field}"], where, x)
-                    if f"mc_{field}_stderr" in drawn[field]:
-                        stderr = _values(ds[f"mc_{field}_stderr"], where, x)[0]
+                th_name, mc_name = names.theory(field), names.mc(field)
+                if th_name in drawn[field]:
+                    theory[key] = _values(ds[th_name], where, x)[0]
+                if mc_name in drawn[field]:
+                    mean, stderr = _values(ds[mc_name], where, x)
+                    if names.stderr(mc_name) in drawn[field]:
+                        stderr = _values(ds[names.stderr(mc_name)], where, x)[0]
                     empirical[key] = (mean, stderr)
-                if "mc_gcv" in drawn[field]:
-                    gcv[key] = _values(ds["mc_gcv"], where, x)[0]
+                if names.mc("gcv") in drawn[field]:
+                    gcv[key] = _values(ds[names.mc("gcv")], where, x)[0]
             bottom = k + ncols >= len(cells)
             curves(
                 xs,
@@ -274,9 +277,9 @@ def sweep_figure(
                 parts.append(fixed_text)
             title = " · ".join(parts)
             kinds = ["lines: theory"]
-            if any(n.startswith("mc_") for names in drawn.values() for n in names):
+            if any(n.startswith(names.MC) for variables in drawn.values() for n in variables):
                 kinds.append("points: Monte Carlo (mean ± s.e.)")
-            if any("mc_gcv" in names for names in drawn.values()):
+            if any(names.mc("gcv") in variables for variables in drawn.values()):
                 kinds.append("rings: GCV")
             title = "\n".join(t for t in (title, ", ".join(kinds), "; ".join(notes)) if t)
         fig.suptitle(title, fontsize="medium")

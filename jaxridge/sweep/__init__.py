@@ -6,6 +6,7 @@ resumes), and ``load`` reads the results back as an ``xarray.Dataset``. Needs th
 extra (``pip install 'jaxridge[sweep]'``: xarray, netCDF4, tqdm).
 """
 
+from . import names as names
 from ._run import run as run
 from ._spec import SweepSpec as SweepSpec
 from ._store import load as load

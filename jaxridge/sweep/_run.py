@@ -30,7 +30,6 @@ what makes resuming exact.
 
 from __future__ import annotations
 
-import math
 import os
 import sys
 import time
@@ -46,7 +45,7 @@ from jax.sharding import PartitionSpec as P
 from .. import __version__, empirical, spectra, theory
 from ..empirical._engine import run_grid
 from ..empirical._sampling import seed_keys
-from . import _cost
+from . import _cost, names
 from ._dataset import chunk_dataset, chunk_points, combine, require_xarray
 from ._spec import SweepSpec
 from ._store import Store
@@ -180,7 +179,7 @@ def _linear_theory(eigvals, weights, noise_var, ps, lams, mesh, dtype) -> dict:
         p_in, l_in = jnp.asarray(flat_p), jnp.asarray(flat_l)
     out = theory.ridge_risk_grid(eigvals, weights, p_in, l_in, jnp.asarray(noise_var, dtype))
     return {
-        f"theory_{name}": _to_host(value)[:count].reshape(len(ps), len(lams))
+        names.theory(name): _to_host(value)[:count].reshape(len(ps), len(lams))
         for name, value in _fields(out).items()
     }
 
@@ -222,7 +221,7 @@ def _rf_theory(spec, eigvals, weights, widths, noise_var, fvar, ps, lams, mesh, 
         out = _rf_batch(*args, p_in, l_in)
         pieces.append({k: _to_host(v) for k, v in _fields(out).items()})
     return {
-        f"theory_{k}": np.concatenate([p[k] for p in pieces])[:count].reshape(len(ps), len(lams))
+        names.theory(k): np.concatenate([p[k] for p in pieces])[:count].reshape(len(ps), len(lams))
         for k in pieces[0]
     }
 
@@ -278,15 +277,11 @@ def _linear_mc(spec, key, eigvals, weights, noise_var, sizes, lams, mesh, dtype)
 
 
 def _summarise(result: dict, name: str, values: np.ndarray, keep: bool, dtype) -> None:
-    wide = values.astype(np.float64)
-    count = wide.shape[-1]
-    with np.errstate(invalid="ignore"):
-        mean = wide.mean(axis=-1)
-        stderr = wide.std(axis=-1, ddof=1) / math.sqrt(count)
-    result[f"mc_{name}"] = mean.astype(dtype)
-    result[f"mc_{name}_stderr"] = stderr.astype(dtype)
+    mean, stderr = empirical.summarise(np.asarray(values, np.float64), axis=-1)
+    result[names.mc(name)] = mean.astype(dtype)
+    result[names.stderr(names.mc(name))] = stderr.astype(dtype)
     if keep:
-        result[f"mc_{name}_seeds"] = values.astype(dtype)
+        result[names.seeds(names.mc(name))] = values.astype(dtype)
 
 
 def _rf_mc(spec, key, eigvals, weights, widths, noise_var, fvar, sizes, lams, dtype) -> dict:
@@ -331,11 +326,13 @@ def _rf_mc(spec, key, eigvals, weights, widths, noise_var, fvar, sizes, lams, dt
     rows = []  # rows[i][field]: (replicates, L)
     for i, num_samples in enumerate(sizes):
         size_key = jax.random.fold_in(key, i)
-        reps = [
-            _fields(one(jax.random.fold_in(size_key, r), num_samples))
-            for r in range(spec.num_replicates)
-        ]
-        rows.append({k: np.stack([_to_host(rep[k]) for rep in reps]) for k in reps[0]})
+        # Replicate r uses fold_in(size_key, r) (the convention of `empirical.replicate`).
+        reps = empirical.replicate(
+            lambda k, p=num_samples: jax.tree.map(_to_host, _fields(one(k, p))),
+            size_key,
+            spec.num_replicates,
+        )
+        rows.append(reps)
     out: dict = {}
     for k in rows[0]:
         values = np.stack([row[k] for row in rows])  # (P, R, L)
@@ -353,13 +350,13 @@ def _linear_fit(mc: dict, num_features: int, ps, lams, dtype) -> dict:
     """Fit (α, r, σ²) to the Monte-Carlo E_g curve of every ridge (weights: (mean/stderr)²)."""
     from .. import fit as _fit
 
-    mean = np.asarray(mc["mc_test"], np.float64)
-    stderr = np.asarray(mc["mc_test_stderr"], np.float64)
+    mean = np.asarray(mc[names.mc("test")], np.float64)
+    stderr = np.asarray(mc[names.stderr(names.mc("test"))], np.float64)
     sizes = np.asarray(ps, dtype)
-    out = {f"fit_{n}": np.full(len(lams), np.nan) for n in FIT_PARAMS}
-    out.update({f"fit_{n}_stderr": np.full(len(lams), np.nan) for n in FIT_PARAMS})
-    out["fit_chi2"] = np.full(len(lams), np.nan)
-    out["fit_test"] = np.full(mean.shape, np.nan)
+    out = {names.fit(n): np.full(len(lams), np.nan) for n in FIT_PARAMS}
+    out.update({names.stderr(names.fit(n)): np.full(len(lams), np.nan) for n in FIT_PARAMS})
+    out[names.fit("chi2")] = np.full(len(lams), np.nan)
+    out[names.fit("test")] = np.full(mean.shape, np.nan)
     for j, lam in enumerate(lams):
         m, s = mean[:, j], stderr[:, j]
         usable = np.isfinite(m) & np.isfinite(s) & (m > 0) & (s > 0)
@@ -374,11 +371,11 @@ def _linear_fit(mc: dict, num_features: int, ps, lams, dtype) -> dict:
             **_FIT_SETTINGS,
         )
         for n in FIT_PARAMS:
-            out[f"fit_{n}"][j] = float(result.params[n])
-            out[f"fit_{n}_stderr"][j] = float(result.stderr[n])
+            out[names.fit(n)][j] = float(result.params[n])
+            out[names.stderr(names.fit(n))][j] = float(result.stderr[n])
         dof = max(int(usable.sum()) - len(FIT_PARAMS), 1)
-        out["fit_chi2"][j] = float(result.loss) * float(weights.sum()) / dof
-        out["fit_test"][:, j] = np.asarray(result.curve, np.float64)
+        out[names.fit("chi2")][j] = float(result.loss) * float(weights.sum()) / dof
+        out[names.fit("test")][:, j] = np.asarray(result.curve, np.float64)
     return {k: v.astype(dtype) for k, v in out.items()}
 
 

@@ -123,7 +123,7 @@ def test_fits_match_numpy_solve():
     e, w = spectra.power_law(d, jnp.asarray(1.3, DTYPE), 0.5)
     lams = jnp.asarray([0.0, 1e-2], DTYPE)
     key = jax.random.key(7)
-    out = rf_ridge_risk(key, e, w, n, p, lams, 0.2, n_x, n_f)
+    out = rf_ridge_risk(key, e, w, n, p, lams, 0.2, num_data_seeds=n_x, num_feature_seeds=n_f)
     en, wn = np.asarray(e, np.float64), np.asarray(w, np.float64)
     key_x, key_f = jax.random.split(key)
     feats = [

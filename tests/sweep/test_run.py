@@ -136,14 +136,34 @@ def test_random_features_equal_their_kernels(deep):
         )
         reps = [
             empirical.deep_rf_ridge_risk(
-                k, e, w, widths, 8, ridges, noise, 2, 2, feature_vars=jnp.full((2,), fvar)
+                k,
+                e,
+                w,
+                widths,
+                8,
+                ridges,
+                noise,
+                num_data_seeds=2,
+                num_feature_seeds=2,
+                feature_vars=jnp.full((2,), fvar),
             )
             for k in keys
         ]
     else:
         th = theory.rf_risk(e, w, 30.0, 8.0, ridges[1], noise, feature_var=fvar)
         reps = [
-            empirical.rf_ridge_risk(k, e, w, 30, 8, ridges, noise, 2, 2, feature_var=fvar)
+            empirical.rf_ridge_risk(
+                k,
+                e,
+                w,
+                30,
+                8,
+                ridges,
+                noise,
+                num_data_seeds=2,
+                num_feature_seeds=2,
+                feature_var=fvar,
+            )
             for k in keys
         ]
     cell = ds.isel(width=1, num_samples=0)

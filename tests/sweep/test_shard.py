@@ -89,11 +89,10 @@ def test_sharded_monte_carlo_past_lapack_threshold_does_not_hang(tmp_path, x64):
     spec_file = tmp_path / "lapack.toml"
     spec_file.write_text(LAPACK_SIZED)
     out = tmp_path / "out"
-    flags = [f for f in os.environ.get("XLA_FLAGS", "").split() if "device_count" not in f]
     env = dict(
         os.environ,
         PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
-        XLA_FLAGS=" ".join([*flags, "--xla_force_host_platform_device_count=4"]),
+        JAX_NUM_CPU_DEVICES="4",
     )
     cmd = [sys.executable, "-m", "jaxridge.cli", "run", str(spec_file), "--out", str(out)]
     try:
