@@ -104,8 +104,8 @@ def main():
 
     import jaxridge
     from jaxridge import spectra
+    from jaxridge._batching import bucket_ladder
     from jaxridge.empirical import learning_curve, sample_data
-    from jaxridge.empirical._engine import bucket_ladder
 
     if not args.float32:
         jaxridge.enable_float64()

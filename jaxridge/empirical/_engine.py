@@ -17,32 +17,40 @@ A grid of sizes runs as one compiled program:
 Seeds use ``fold_in(key, seed)`` and rows ``fold_in(seed_key, row)`` (see ``_sampling``), so the
 draws depend neither on the bucket nor on the batch. The ladder also has a rung where
 ``decompose`` switches side (``N`` for sample sizes, ``P − 1`` for widths; see
-:func:`bucket_ladder`), so every cell uses the side its true sizes pick, and the bucket changes
-results by rounding only (padding changes the order of sums and the size of ``eigh``). That
-rounding is amplified like any other by the conditioning of the fit: at λ = 0 with P within a
-few of N, ~eps·cond(X)² between buckets.
+``bucket_ladder`` in ``jaxridge._batching``), so every cell uses the side its true sizes pick,
+and the bucket changes results by rounding only (padding changes the order of sums and the size
+of ``eigh``). That rounding is amplified like any other by the conditioning of the fit: at λ = 0
+with P within a few of N, ~eps·cond(X)² between buckets.
+
+With a device mesh (:func:`run_curve`), the seeds are padded to equal calls that are a multiple
+of the device count and each call's keys are split over the mesh; XLA partitions the vmapped
+seeds. The padding seeds are computed and dropped, so the result is that of one device.
 """
 
 from __future__ import annotations
 
 import functools
-import math
 
 import equinox as eqx
 import jax
 import jax.numpy as jnp
-import numpy as np
 from jaxtyping import Array
 
+from .._batching import (
+    auto_axes,
+    balanced_calls,
+    batch_size,
+    one_unit_per_device,
+    replicate,
+    seed_bytes,
+    shard,
+)
 from .._validate import check_fits_memory
 from ._decomposition import decompose_unchecked
 from ._ridge import statistics_unchecked, weights_unchecked
-from ._sampling import draw_normals
+from ._sampling import draw_normals, seed_keys
 
-__all__ = ["EmpiricalRisk", "DEFAULT_MAX_BYTES", "bucket_ladder", "cell_bytes", "run_grid"]
-
-DEFAULT_MAX_BYTES = 2**30
-_SMALLEST_BUCKET = 16
+__all__ = ["EmpiricalRisk", "run_curve", "run_grid", "seed_batch"]
 
 
 class EmpiricalRisk(eqx.Module):
@@ -70,33 +78,6 @@ class EmpiricalRisk(eqx.Module):
     gcv: Array
 
 
-def bucket_ladder(largest: int, growth: float | None, split: int | None = None) -> tuple[int, ...]:
-    """Static padded sizes, descending: ``largest``, ``⌈largest/growth⌉``, … down to 16.
-
-    ``split`` (if ``1 <= split < largest``) is added as one more rung, so that no bucket holds
-    sizes on both sides of it. The engine passes the size at which ``decompose`` switches between
-    the Gram and the covariance side (``N`` for sample sizes, ``P − 1`` for widths): the side of a
-    cell then depends on its true sizes only, as in an unpadded fit, and not on the bucket.
-    """
-    ladder = [int(largest)]
-    if growth is not None:
-        while ladder[-1] > _SMALLEST_BUCKET:
-            nxt = max(_SMALLEST_BUCKET, math.ceil(ladder[-1] / growth))
-            if nxt >= ladder[-1]:
-                break
-            ladder.append(nxt)
-    if split is not None and 1 <= split < ladder[0] and split not in ladder:
-        ladder = sorted([*ladder, int(split)], reverse=True)
-    return tuple(ladder)
-
-
-def cell_bytes(rows: int, cols: int, num_ridges: int, itemsize: int) -> int:
-    """Rough peak bytes of one cell: X (and its masked copy), the r×r matrix, eigh workspace,
-    the eigenvectors and the per-ridge weights."""
-    r = min(rows, cols)
-    return itemsize * (2 * rows * cols + 4 * r * r + 3 * num_ridges * (cols + rows) + 64)
-
-
 def seed_batch(
     ladder, other, mode, num_ridges, itemsize, num_seeds, max_bytes, *, name=None
 ) -> int:
@@ -105,16 +86,10 @@ def seed_batch(
     With ``name`` (the size argument of the caller), a seed that could never fit in this
     machine's memory is an error naming it.
     """
-    if mode == "samples":
-        draw = ladder[0] * (other + 1)
-        per_seed = max(cell_bytes(b, other, num_ridges, itemsize) for b in ladder)
-    else:
-        draw = other * (ladder[0] + 1)
-        per_seed = max(cell_bytes(other, b, num_ridges, itemsize) for b in ladder)
-    per_seed += itemsize * draw
+    per_seed = seed_bytes(ladder, other, mode, num_ridges, itemsize)
     if name is not None:
         check_fits_memory(per_seed, name, "one seed's training set")
-    return int(np.clip(max_bytes // per_seed, 1, num_seeds))
+    return batch_size(per_seed, max_bytes, num_seeds)
 
 
 def _cell(draw, eigvals, target_weights, noise_var, ridges, size, *, mode, bucket, other, fresh):
@@ -222,3 +197,59 @@ def run_grid(
         out = jax.lax.map(one_seed, keys, batch_size=batch)
     # (seeds, sizes, ridges) -> (sizes, seeds, ridges)
     return jax.tree_util.tree_map(lambda a: jnp.swapaxes(a, 0, 1), out)
+
+
+def run_curve(
+    key,
+    num_seeds,
+    eigvals,
+    target_weights,
+    noise_var,
+    ridges,
+    sizes,
+    *,
+    mode,
+    ladder,
+    other,
+    independent,
+    max_bytes,
+    mesh,
+    name,
+):
+    """:func:`run_grid` for seeds ``fold_in(key, s)``, ``s < num_seeds``, in memory-sized batches.
+
+    Without a mesh: one call, seeds in batches of ``seed_batch`` (``lax.map``). With a
+    ``jax.sharding.Mesh``: ``max_bytes`` is per device; the seeds run in equal calls (a multiple
+    of the device count, padded with extra seeds that are dropped), each call's keys split over
+    the mesh's first axis (one seed per device per call on a multi-device CPU mesh; see
+    ``jaxridge._batching.one_unit_per_device``).
+    """
+    itemsize = jnp.dtype(eigvals.dtype).itemsize
+    common = dict(mode=mode, ladder=ladder, other=other, independent=independent)
+    args = (eigvals, target_weights, noise_var, ridges, jnp.asarray(sizes))
+    if mesh is None:
+        batch = seed_batch(
+            ladder, other, mode, ridges.shape[0], itemsize, num_seeds, max_bytes, name=name
+        )
+        return run_grid(seed_keys(key, num_seeds), *args, batch=batch, **common)
+    mesh = auto_axes(mesh)
+    unit = seed_bytes(ladder, other, mode, ridges.shape[0], itemsize)
+    check_fits_memory(unit, name, "one seed's training set")
+    per_device = batch_size(unit, max_bytes, -(-num_seeds // mesh.size))
+    if one_unit_per_device(mesh):
+        per_device = 1  # batched LAPACK deadlocks on multi-device CPU meshes
+    num_calls, per_call = balanced_calls(num_seeds, per_device * mesh.size, mesh.size)
+    # Seed s is fold_in(key, s) whatever the padding.
+    keys = seed_keys(key, num_calls * per_call)
+    if mesh.size > 1:
+        args = tuple(replicate(a, mesh) for a in args)
+    pieces = []
+    for c in range(num_calls):
+        batch = keys[c * per_call : (c + 1) * per_call]
+        if mesh.size > 1:
+            batch = shard(batch, mesh)
+        pieces.append(run_grid(batch, *args, batch=per_call, **common))
+    if num_calls == 1 and per_call == num_seeds:
+        return pieces[0]
+    # (sizes, seeds, ridges): calls joined along the seeds, the padding dropped.
+    return jax.tree.map(lambda *a: jnp.concatenate(a, axis=1)[:, :num_seeds], *pieces)

@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 from jaxtyping import ArrayLike, Float, PRNGKeyArray
 
+from .._batching import DEFAULT_BUCKET_GROWTH, DEFAULT_MAX_BYTES, bucket_ladder
 from .._validate import (
     as_float,
     check_count,
@@ -23,10 +23,10 @@ from .._validate import (
     check_sizes,
     check_vector,
     common_dtype,
+    fail,
     readable_errors,
 )
-from ._engine import DEFAULT_MAX_BYTES, EmpiricalRisk, bucket_ladder, run_grid, seed_batch
-from ._sampling import seed_keys
+from ._engine import EmpiricalRisk, run_curve
 
 __all__ = ["learning_curve", "ridge_risk", "width_curve"]
 
@@ -41,7 +41,7 @@ def _prepare(key, eigvals, target_weights, ridges, noise_var, num_seeds):
     )
     ridges = check_vector(as_float(ridges, dtype, "ridges"), "ridges", nonnegative=True)
     noise_var = check_scalar(as_float(noise_var, dtype, "noise_var"), "noise_var", nonnegative=True)
-    return seed_keys(key, num_seeds), eigvals, target_weights, ridges, noise_var, num_seeds
+    return key, eigvals, target_weights, ridges, noise_var, num_seeds
 
 
 def _grid(values, name: str) -> np.ndarray:
@@ -52,6 +52,12 @@ def _budget(max_bytes):
     if max_bytes is None:
         return DEFAULT_MAX_BYTES
     return max(1, int(check_positive_number(max_bytes, "max_bytes")))
+
+
+def _mesh(mesh):
+    if mesh is not None and not isinstance(mesh, jax.sharding.Mesh):
+        raise fail("mesh", f"must be a jax.sharding.Mesh or None, got {type(mesh).__name__}")
+    return mesh
 
 
 def _growth(bucket_growth):
@@ -113,6 +119,7 @@ def ridge_risk(
         max_bytes=max_bytes,
         bucket_growth=None,
         independent=False,
+        mesh=None,
         split=False,  # one unpadded size: its side is already that of the true P and N
     )
     return jax.tree_util.tree_map(lambda x: x[0], out)
@@ -129,8 +136,9 @@ def learning_curve(
     num_seeds: int = 1,
     *,
     max_bytes: int | None = None,
-    bucket_growth: float | None = 1.5,
+    bucket_growth: float | None = DEFAULT_BUCKET_GROWTH,
     independent: bool = False,
+    mesh: jax.sharding.Mesh | None = None,
 ) -> EmpiricalRisk:
     """Monte-Carlo learning curve over sample sizes, in one compiled program.
 
@@ -154,6 +162,8 @@ def learning_curve(
     P < N). Near the interpolation threshold (λ = 0, P within a few of N but not equal) the
     rounding differences are amplified by cond(X)² like any rounding; P = N itself has a bucket
     of its own and is the same in every ladder. Seeds run in batches that fit ``max_bytes``.
+    With a device ``mesh`` the seeds are split over it (see ``mesh`` below); seed ``s`` is the
+    same draw, so the result equals the one-device run up to rounding.
 
     Args:
         key: a JAX PRNG key.
@@ -168,6 +178,10 @@ def learning_curve(
         bucket_growth: ratio between consecutive bucket sizes (> 1), or None.
         independent: a fresh training set for every (size, seed) cell instead of nested
             prefixes of one draw per seed.
+        mesh: a ``jax.sharding.Mesh`` (e.g. ``jax.make_mesh((jax.device_count(),),
+            ("seeds",))``) to split the seeds over its first axis. ``max_bytes`` is then per
+            device and the seeds run in equal calls, each a multiple of the device count (extra
+            seeds are computed and dropped). ``None`` (default): the default device.
 
     Returns:
         An :class:`EmpiricalRisk` with fields of shape ``(len(num_samples_grid), num_seeds, L)``.
@@ -193,6 +207,7 @@ def learning_curve(
         max_bytes=max_bytes,
         bucket_growth=bucket_growth,
         independent=independent,
+        mesh=mesh,
         split=True,
     )
 
@@ -209,35 +224,34 @@ def _learning_curve(
     max_bytes,
     bucket_growth,
     independent,
+    mesh,
     split,
 ):
-    keys, eigvals, target_weights, ridges, noise_var, num_seeds = _prepare(
+    key, eigvals, target_weights, ridges, noise_var, num_seeds = _prepare(
         key, eigvals, target_weights, ridges, noise_var, num_seeds
     )
     sizes_name = "num_samples" if not split else "num_samples_grid"
     sizes = _grid(num_samples_grid, sizes_name)
     bucket_growth = _growth(bucket_growth)
-    budget = _budget(max_bytes)
     n = eigvals.shape[0]
     # A rung at N: P <= N is decomposed on the Gram side and P > N on the covariance side
     # whatever the bucket (as in ridge_risk), so the bucket only changes rounding.
     ladder = bucket_ladder(int(sizes.max()), bucket_growth, split=n if split else None)
-    itemsize = jnp.dtype(eigvals.dtype).itemsize
-    batch = seed_batch(
-        ladder, n, "samples", ridges.shape[0], itemsize, num_seeds, budget, name=sizes_name
-    )
-    return run_grid(
-        keys,
+    return run_curve(
+        key,
+        num_seeds,
         eigvals,
         target_weights,
         noise_var,
         ridges,
-        jnp.asarray(sizes),
+        sizes,
         mode="samples",
         ladder=ladder,
-        batch=batch,
         other=n,
         independent=bool(independent),
+        max_bytes=_budget(max_bytes),
+        mesh=_mesh(mesh),
+        name=sizes_name,
     )
 
 
@@ -253,8 +267,9 @@ def width_curve(
     num_seeds: int = 1,
     *,
     max_bytes: int | None = None,
-    bucket_growth: float | None = 1.5,
+    bucket_growth: float | None = DEFAULT_BUCKET_GROWTH,
     independent: bool = False,
+    mesh: jax.sharding.Mesh | None = None,
 ) -> EmpiricalRisk:
     """Monte-Carlo curve over the number of features N (model width), at fixed P.
 
@@ -282,6 +297,10 @@ def width_curve(
         max_bytes: memory budget for one batch of cells (default 1 GiB).
         bucket_growth: ratio between consecutive bucket widths (> 1), or None.
         independent: a fresh data set for every (width, seed) cell.
+        mesh: a ``jax.sharding.Mesh`` (e.g. ``jax.make_mesh((jax.device_count(),),
+            ("seeds",))``) to split the seeds over its first axis. ``max_bytes`` is then per
+            device and the seeds run in equal calls, each a multiple of the device count (extra
+            seeds are computed and dropped). ``None`` (default): the default device.
 
     Returns:
         An :class:`EmpiricalRisk` with fields of shape ``(len(num_features_grid), num_seeds, L)``.
@@ -291,7 +310,7 @@ def width_curve(
         ...                     jnp.array([1e-3]))                      # doctest: +SKIP
     """
     num_samples = check_count(num_samples, "num_samples")
-    keys, eigvals, target_weights, ridges, noise_var, num_seeds = _prepare(
+    key, eigvals, target_weights, ridges, noise_var, num_seeds = _prepare(
         key, eigvals, target_weights, ridges, noise_var, num_seeds
     )
     sizes = _grid(num_features_grid, "num_features_grid")
@@ -301,31 +320,22 @@ def width_curve(
             f"{eigvals.shape[0]}, got {int(sizes.max())}"
         )
     bucket_growth = _growth(bucket_growth)
-    budget = _budget(max_bytes)
     # A rung at P − 1: N < P is decomposed on the covariance side and N >= P on the Gram side
     # whatever the bucket (as in an unpadded fit), so the bucket only changes rounding.
     ladder = bucket_ladder(int(sizes.max()), bucket_growth, split=num_samples - 1)
-    itemsize = jnp.dtype(eigvals.dtype).itemsize
-    batch = seed_batch(
-        ladder,
-        num_samples,
-        "features",
-        ridges.shape[0],
-        itemsize,
+    return run_curve(
+        key,
         num_seeds,
-        budget,
-        name="num_samples" if num_samples >= int(sizes.max()) else "num_features_grid",
-    )
-    return run_grid(
-        keys,
         eigvals,
         target_weights,
         noise_var,
         ridges,
-        jnp.asarray(sizes),
+        sizes,
         mode="features",
         ladder=ladder,
-        batch=batch,
         other=num_samples,
         independent=bool(independent),
+        max_bytes=_budget(max_bytes),
+        mesh=_mesh(mesh),
+        name="num_samples" if num_samples >= int(sizes.max()) else "num_features_grid",
     )

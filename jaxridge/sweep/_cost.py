@@ -8,14 +8,11 @@ whose single unit exceeds ``max_bytes`` is rejected up front.
 
 from __future__ import annotations
 
-import numpy as np
-
 from .. import spectra
-from ..empirical._engine import bucket_ladder, cell_bytes
+from .._batching import DEFAULT_BUCKET_GROWTH, bucket_ladder, seed_bytes
 
 # Vectors of length D that one random-feature theory point keeps alive (a generous bound).
 _RF_THEORY_VECTORS = 32
-_BUCKET_GROWTH = 1.5
 
 
 def spectrum_lengths(spec) -> list[int]:
@@ -34,9 +31,8 @@ def spectrum_lengths(spec) -> list[int]:
 
 def linear_mc_seed_bytes(max_samples: int, num_features: int, num_ridges: int, itemsize: int):
     """Peak bytes of one Monte-Carlo seed of a linear learning curve (draw + largest cell)."""
-    ladder = bucket_ladder(max_samples, _BUCKET_GROWTH, split=num_features)
-    cell = max(cell_bytes(b, num_features, num_ridges, itemsize) for b in ladder)
-    return cell + itemsize * max_samples * (num_features + 1)
+    ladder = bucket_ladder(max_samples, DEFAULT_BUCKET_GROWTH, split=num_features)
+    return seed_bytes(ladder, num_features, "samples", num_ridges, itemsize)
 
 
 def rf_mc_bytes(num_samples, dim, widths, num_ridges, data_seeds, feature_seeds, itemsize):
@@ -81,18 +77,3 @@ def smallest_unit_bytes(spec) -> tuple[int, str]:
             if b > mc:
                 mc, label = b, f"one Monte-Carlo cell (P={p_max}, D={n_max}, widths={list(w)})"
     return (mc, label) if mc > need else (need, what)
-
-
-def per_device_batch(unit_bytes: int, max_bytes: int, count: int) -> int:
-    """How many units fit ``max_bytes`` (at least 1, at most ``count``)."""
-    return int(np.clip(max_bytes // max(unit_bytes, 1), 1, max(count, 1)))
-
-
-def balanced_calls(count: int, per_call_max: int, multiple: int) -> tuple[int, int]:
-    """Split ``count`` units into equal calls of at most ``per_call_max`` (rounded up to a
-    multiple of ``multiple``, the device count): returns ``(num_calls, per_call)``."""
-    per_call_max = max(multiple, per_call_max - per_call_max % multiple)
-    num_calls = -(-count // per_call_max)
-    per_call = -(-count // num_calls)
-    per_call = -(-per_call // multiple) * multiple
-    return num_calls, per_call

@@ -84,10 +84,16 @@ def _attr_value(value):
     return value
 
 
-def combine(spec: SweepSpec, chunks: dict, *, version: str):
+def now_iso() -> str:
+    """The current UTC time, ISO 8601 to the second (the ``created`` attribute)."""
+    return datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+
+
+def combine(spec: SweepSpec, chunks: dict, *, version: str, created: str | None = None):
     """Assemble chunk Datasets (index -> Dataset) into the sweep's Dataset.
 
-    Missing chunks (a partial load) leave NaN in their cells.
+    Missing chunks (a partial load) leave NaN in their cells. ``created`` (default: now) is the
+    time the run was first started, as recorded in its folder.
     """
     xr = require_xarray()
     axes = spec.axes()
@@ -124,6 +130,6 @@ def combine(spec: SweepSpec, chunks: dict, *, version: str):
         jaxridge_version=version,
         model=spec.model,
         name=spec.name,
-        created=datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        created=created or now_iso(),
     )
     return out

@@ -6,9 +6,9 @@ computes the whole (num_samples × ridge) plane:
 * theory, linear model: one :func:`jaxridge.theory.ridge_risk_grid` call on the flattened plane;
 * theory, random features: a jitted ``vmap`` of :func:`jaxridge.theory.rf_risk` (or
   ``deep_rf_risk``) over the flattened plane, in batches that fit ``max_bytes``;
-* Monte Carlo, linear model: the compiled engine behind
-  :func:`jaxridge.empirical.learning_curve` (one draw and one decomposition per (P, seed) for
-  every ridge), over batches of seeds;
+* Monte Carlo, linear model: :func:`jaxridge.empirical.learning_curve` with the sweep's device
+  mesh (one draw and one decomposition per (P, seed) for every ridge, seeds split over the
+  devices);
 * Monte Carlo, random features: :func:`jaxridge.empirical.rf_ridge_risk` (or
   ``deep_rf_ridge_risk``) per sample size (its shapes depend on P; each P compiles once), on
   ``num_replicates`` independent seed grids; means and standard errors over the replicates.
@@ -19,7 +19,8 @@ same jitted kernels run on them; XLA partitions the batch. Inputs are padded to 
 the device count (extra seeds/points are computed and dropped), so the results equal a
 single-device run. Random-feature Monte Carlo runs on the default device. On a CPU mesh of more
 than one (host) device the linear Monte Carlo runs one seed per device per call (see
-:func:`_one_seed_per_device`: batched LAPACK calls deadlock there in jaxlib 0.10).
+``one_unit_per_device`` in ``jaxridge._batching``: batched LAPACK calls deadlock there in
+jaxlib 0.10).
 
 Randomness: chunk ``c`` (its index in C order over the outer axes) uses the key
 ``fold_in(key(seed), c)``; linear Monte Carlo seed ``s`` of that chunk is ``fold_in(chunk key,
@@ -39,12 +40,10 @@ from pathlib import Path
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jax.sharding import Mesh, NamedSharding
-from jax.sharding import PartitionSpec as P
+from jax.sharding import Mesh
 
 from .. import __version__, empirical, spectra, theory
-from ..empirical._engine import run_grid
-from ..empirical._sampling import seed_keys
+from .._batching import balanced_calls, batch_size, pad, replicate, shard, to_host
 from . import _cost, names
 from ._dataset import chunk_dataset, chunk_points, combine, require_xarray
 from ._spec import SweepSpec
@@ -68,56 +67,6 @@ def _mesh(spec: SweepSpec) -> Mesh:
     # Auto axes: placement by NamedSharding, as the rest of the runner assumes.
     auto = (jax.sharding.AxisType.Auto,)
     return jax.make_mesh((len(devices),), ("batch",), axis_types=auto, devices=devices)
-
-
-def _one_seed_per_device(mesh: Mesh) -> bool:
-    """Whether the linear Monte Carlo must give each device one seed per call (CPU meshes).
-
-    Workaround for a deadlock of jaxlib 0.10's CPU LAPACK kernels, CPU backend only. The
-    ``eigh`` of a batch of matrices (``lapack_?syevd_ffi``; every LAPACK FFI kernel does the
-    same) worth more than ~2e5 FLOP (batch · 5n³) is split into chunks that are scheduled on
-    XLA:CPU's intra-op thread pool, and the calling thread blocks until they are done
-    (``ParallelBatchMap`` → ``absl::BlockingCounter::Wait``). That pool is shared by all host
-    devices (it has max(cores, devices) threads) and XLA:CPU's thunk executor runs parts of each
-    device's program on its workers. With two or more devices, each running the vmapped seeds
-    of ``run_grid``, every worker can end up blocked in such a wait at the same time, and the
-    chunks they queued never run: the program hangs with the CPU idle (seen as a hang in
-    ``_to_host``; it is timing-dependent, and tiny sweeps stay below the FLOP threshold).
-    With one seed per device the ``eigh`` batch is 1 and LAPACK runs inline on the calling
-    thread, so nothing waits on the pool. The devices already share the cores, so this costs
-    little: ``num_seeds / devices`` calls instead of one (each seed still computes every P and
-    every λ in one compiled program).
-    Upstream removed the parallel path from open-source jaxlib builds after 0.11.0
-    (jax-ml/jax 859992407d, "Don't try to parallelize LAPACK kernels in opensource builds").
-    Accelerators are unaffected and keep their per-device batches.
-    """
-    return mesh.size > 1 and mesh.devices.flat[0].platform == "cpu"
-
-
-def _shard(x, mesh: Mesh):
-    """Place ``x`` split along its first axis over the mesh (its length is a multiple)."""
-    return jax.device_put(x, NamedSharding(mesh, P("batch")))
-
-
-def _replicate(x, mesh: Mesh):
-    return jax.device_put(x, NamedSharding(mesh, P()))
-
-
-def _to_host(x) -> np.ndarray:
-    """A device array as NumPy, gathering the shards of other processes in multi-host runs."""
-    if getattr(x, "is_fully_addressable", True):
-        return np.asarray(x)
-    from jax.experimental import multihost_utils
-
-    return np.asarray(multihost_utils.process_allgather(x, tiled=True))
-
-
-def _pad(x: np.ndarray, length: int) -> np.ndarray:
-    """Pad the first axis to ``length`` by repeating the last entry."""
-    extra = length - x.shape[0]
-    if extra <= 0:
-        return x
-    return np.concatenate([x, np.repeat(x[-1:], extra, axis=0)], axis=0)
 
 
 # ------------------------------------------------------------------------------ spectra
@@ -172,14 +121,14 @@ def _linear_theory(eigvals, weights, noise_var, ps, lams, mesh, dtype) -> dict:
     count = flat_p.shape[0]
     padded = -(-count // mesh.size) * mesh.size
     if mesh.size > 1:
-        p_in = _shard(_pad(flat_p, padded), mesh)
-        l_in = _shard(_pad(flat_l, padded), mesh)
-        eigvals, weights = _replicate(eigvals, mesh), _replicate(weights, mesh)
+        p_in = shard(pad(flat_p, padded), mesh)
+        l_in = shard(pad(flat_l, padded), mesh)
+        eigvals, weights = replicate(eigvals, mesh), replicate(weights, mesh)
     else:
         p_in, l_in = jnp.asarray(flat_p), jnp.asarray(flat_l)
     out = theory.ridge_risk_grid(eigvals, weights, p_in, l_in, jnp.asarray(noise_var, dtype))
     return {
-        names.theory(name): _to_host(value)[:count].reshape(len(ps), len(lams))
+        names.theory(name): to_host(value)[:count].reshape(len(ps), len(lams))
         for name, value in _fields(out).items()
     }
 
@@ -203,23 +152,23 @@ def _rf_theory(spec, eigvals, weights, widths, noise_var, fvar, ps, lams, mesh, 
     count = flat_p.shape[0]
     dim = eigvals.shape[0]
     unit = _cost.rf_theory_point_bytes(dim, spec.itemsize())
-    per_device = _cost.per_device_batch(unit, spec.max_bytes, -(-count // mesh.size))
-    num_calls, per_call = _cost.balanced_calls(count, per_device * mesh.size, mesh.size)
-    flat_p, flat_l = _pad(flat_p, num_calls * per_call), _pad(flat_l, num_calls * per_call)
+    per_device = batch_size(unit, spec.max_bytes, -(-count // mesh.size))
+    num_calls, per_call = balanced_calls(count, per_device * mesh.size, mesh.size)
+    flat_p, flat_l = pad(flat_p, num_calls * per_call), pad(flat_l, num_calls * per_call)
     widths = jnp.asarray(np.asarray(widths, np.float64), dtype)
     feature_vars = jnp.full(widths.shape, fvar, dtype)
     noise = jnp.asarray(noise_var, dtype)
     args = (eigvals, weights, widths, noise, feature_vars)
     if mesh.size > 1:
-        args = tuple(_replicate(a, mesh) for a in args)
+        args = tuple(replicate(a, mesh) for a in args)
     pieces = []
     for c in range(num_calls):
         sl = slice(c * per_call, (c + 1) * per_call)
         p_in, l_in = flat_p[sl], flat_l[sl]
         if mesh.size > 1:
-            p_in, l_in = _shard(p_in, mesh), _shard(l_in, mesh)
+            p_in, l_in = shard(p_in, mesh), shard(l_in, mesh)
         out = _rf_batch(*args, p_in, l_in)
-        pieces.append({k: _to_host(v) for k, v in _fields(out).items()})
+        pieces.append({k: to_host(v) for k, v in _fields(out).items()})
     return {
         names.theory(k): np.concatenate([p[k] for p in pieces])[:count].reshape(len(ps), len(lams))
         for k in pieces[0]
@@ -230,49 +179,22 @@ def _rf_theory(spec, eigvals, weights, widths, noise_var, fvar, ps, lams, mesh, 
 
 
 def _linear_mc(spec, key, eigvals, weights, noise_var, sizes, lams, mesh, dtype) -> dict:
-    num_features = eigvals.shape[0]
-    sizes = np.asarray(sizes, np.int32)
-    # The same ladder as empirical.learning_curve (a rung at N, where decompose switches side).
-    ladder = _cost.bucket_ladder(int(sizes.max()), _cost._BUCKET_GROWTH, split=num_features)
-    unit = _cost.linear_mc_seed_bytes(int(sizes.max()), num_features, len(lams), spec.itemsize())
-    per_device = _cost.per_device_batch(unit, spec.max_bytes, -(-spec.num_seeds // mesh.size))
-    if _one_seed_per_device(mesh):
-        per_device = 1  # batched LAPACK deadlocks on CPU meshes (see _one_seed_per_device)
-    num_calls, per_call = _cost.balanced_calls(spec.num_seeds, per_device * mesh.size, mesh.size)
-    # Seed s is fold_in(key, s) whatever the padding (as in empirical.learning_curve).
-    keys = seed_keys(key, num_calls * per_call)
-    ridges = jnp.asarray(lams, dtype)
-    noise = jnp.asarray(noise_var, dtype)
-    grid = jnp.asarray(sizes)
-    args = (eigvals, weights, noise, ridges, grid)
-    if mesh.size > 1:
-        args = tuple(_replicate(a, mesh) for a in args)
-    pieces = []
-    for c in range(num_calls):
-        batch = keys[c * per_call : (c + 1) * per_call]
-        if mesh.size > 1:
-            batch = _shard(batch, mesh)
-        e, w, s2, lam, g = args
-        out = run_grid(
-            batch,
-            e,
-            w,
-            s2,
-            lam,
-            g,
-            mode="samples",
-            ladder=ladder,
-            batch=per_call,
-            other=num_features,
-            independent=spec.fit,
-        )
-        pieces.append({k: _to_host(v) for k, v in _fields(out).items()})
+    out = empirical.learning_curve(
+        key,
+        eigvals,
+        weights,
+        np.asarray(sizes, np.int32),
+        jnp.asarray(lams, dtype),
+        jnp.asarray(noise_var, dtype),
+        spec.num_seeds,
+        max_bytes=spec.max_bytes,
+        independent=spec.fit,
+        mesh=mesh,
+    )
     result = {}
-    for name in pieces[0]:
-        # (P, seeds, L) -> (P, L, seeds), first num_seeds seeds.
-        values = np.concatenate([p[name] for p in pieces], axis=1)[:, : spec.num_seeds]
-        values = np.moveaxis(values, 1, 2)
-        _summarise(result, name, values, spec.keep_seeds, dtype)
+    for name, value in _fields(out).items():
+        # (P, seeds, L) -> (P, L, seeds)
+        _summarise(result, name, np.moveaxis(to_host(value), 1, 2), spec.keep_seeds, dtype)
     return result
 
 
@@ -328,7 +250,7 @@ def _rf_mc(spec, key, eigvals, weights, widths, noise_var, fvar, sizes, lams, dt
         size_key = jax.random.fold_in(key, i)
         # Replicate r uses fold_in(size_key, r) (the convention of `empirical.replicate`).
         reps = empirical.replicate(
-            lambda k, p=num_samples: jax.tree.map(_to_host, _fields(one(k, p))),
+            lambda k, p=num_samples: jax.tree.map(to_host, _fields(one(k, p))),
             size_key,
             spec.num_replicates,
         )
@@ -572,7 +494,8 @@ def run(
     # Multi-host: process 0 writes (the folder must be shared); the others read its result.
     out = None
     if writer:
-        out = combine(spec, store.read_chunks(range(total)), version=__version__)
+        chunks = store.read_chunks(range(total))
+        out = combine(spec, chunks, version=__version__, created=store.created())
         store.write_results(out)
     _sync("jaxridge.sweep.results")
     return out if writer else store.read_results()

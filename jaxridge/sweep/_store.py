@@ -26,7 +26,7 @@ import tempfile
 import warnings
 from pathlib import Path
 
-from ._dataset import require_xarray
+from ._dataset import now_iso, require_xarray
 from ._spec import SweepSpec
 
 __all__ = ["Store", "load"]
@@ -173,12 +173,23 @@ class Store:
             for stale in folder.glob(".tmp-*"):
                 if stale.is_file():
                     stale.unlink(missing_ok=True)
+        # The run's creation time is that of its first start: a resumed or recombined run
+        # reports the same `created` attribute.
+        created = self.created() if old is not None and self.manifest.exists() else None
         manifest = {
             "spec": self.spec.to_toml(),
             "spec_hash": self.spec.fingerprint(),
             "num_chunks": self.num_chunks(),
+            "created": created or now_iso(),
         }
         _write_atomic(self.manifest, lambda tmp: tmp.write_text(json.dumps(manifest, indent=1)))
+
+    def created(self) -> str | None:
+        """When the run in this folder was first started (ISO 8601, UTC), if recorded."""
+        try:
+            return json.loads(self.manifest.read_text()).get("created")
+        except (OSError, ValueError):
+            return None
 
     def clear(self) -> None:
         for pattern in ("chunk-*.nc", "chunk-*.sha256"):
@@ -295,7 +306,7 @@ def load(path: str | os.PathLike, *, partial: bool = False):
             f"{total} chunks{damaged}); run it again to resume, or "
             "load(path, partial=True)"
         )
-    ds = combine(store.spec, store.read_chunks(done), version=__version__)
+    ds = combine(store.spec, store.read_chunks(done), version=__version__, created=store.created())
     if len(done) < total:
         ds.attrs["chunks_done"] = f"{len(done)}/{total}"
     return ds

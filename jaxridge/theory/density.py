@@ -45,6 +45,7 @@ import jax.numpy as jnp
 from jax import lax
 from jaxtyping import Array, ArrayLike, Float
 
+from .._batching import map_flat
 from .._validate import (
     as_float,
     check,
@@ -266,10 +267,7 @@ def _etas(x, eta):
 def _apply_on_grid(kernel: Callable, x, etas, *args):
     """``kernel(x_i, eta_end_i, eta_final_i, *args)`` for every grid point (vmapped)."""
     eta_end, eta_final = etas
-    flat = jax.vmap(kernel, in_axes=(0, 0, 0) + (None,) * len(args))(
-        x.reshape(-1), eta_end.reshape(-1), eta_final.reshape(-1), *args
-    )
-    return flat.reshape(x.shape)
+    return map_flat(lambda *point: kernel(*point, *args), x, eta_end, eta_final)
 
 
 def _check_eta(eta, dtype):

@@ -66,6 +66,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float
 
+from .._batching import map_flat
 from .._validate import (
     as_float,
     check,
@@ -395,15 +396,15 @@ def _point(table, num_samples, ridge, noise_var, max_steps, throw):
 
 
 def _grid(eigvals, target_weights, num_samples, ridges, noise_var, num_nodes, max_steps, throw):
-    shape = num_samples.shape
-    num_samples, ridges, noise_var = (x.reshape(-1) for x in (num_samples, ridges, noise_var))
     spectrum, below, above = _summary(eigvals, target_weights)
-    u_min, step = _node_range(spectrum, num_samples, ridges, num_nodes)
+    u_min, step = _node_range(spectrum, num_samples.reshape(-1), ridges.reshape(-1), num_nodes)
     values = _tabulate(eigvals, target_weights, u_min, step, num_nodes)
     table = _Table(values, u_min, step, spectrum, below, above)
-    point = functools.partial(_point, max_steps=max_steps, throw=throw)
-    out = jax.vmap(point, (None, 0, 0, 0))(table, num_samples, ridges, noise_var)
-    return jax.tree.map(lambda x: x.reshape(shape), out)
+
+    def point(p, ridge, s2):
+        return _point(table, p, ridge, s2, max_steps=max_steps, throw=throw)
+
+    return map_flat(point, num_samples, ridges, noise_var)
 
 
 _grid_jit = jax.jit(_grid, static_argnums=(5, 6, 7))

@@ -61,6 +61,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike
 
+from .._batching import map_flat
 from .._validate import as_float, check, check_real, common_dtype, readable_errors
 
 __all__ = [
@@ -563,4 +564,4 @@ def local_slope(fn: Callable[[Array], Array], x: ArrayLike) -> Array:
 
     if x.ndim == 0:
         return one(x)
-    return jax.vmap(one)(x.reshape(-1)).reshape(x.shape)
+    return map_flat(one, x)

@@ -17,8 +17,8 @@ import numpy as np
 import pytest
 
 from jaxridge import spectra
+from jaxridge._batching import bucket_ladder
 from jaxridge.empirical import learning_curve, ridge_risk, width_curve
-from jaxridge.empirical._engine import bucket_ladder
 from tests.helpers import DTYPE
 
 FIELDS = ("kappa", "df1", "test", "test_out", "train", "gcv")

@@ -297,6 +297,8 @@ def test_bad_input(fn, kwargs, name):
         (learning_curve, dict(bucket_growth=1.0), "bucket_growth"),
         (width_curve, dict(num_features_grid=[2, 5]), "num_features_grid"),
         (width_curve, dict(num_samples=0), "num_samples"),
+        (learning_curve, dict(mesh="cpu"), "mesh"),
+        (width_curve, dict(mesh=jax.devices()), "mesh"),
     ],
 )
 def test_bad_sizes(fn, kwargs, name):

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 from jax.sharding import NamedSharding
 
-from jaxridge.sweep import SweepSpec, _run, load, run
+from jaxridge import empirical, spectra
+from jaxridge.empirical import _engine
+from jaxridge.sweep import SweepSpec, load, names, run
 from tests.helpers import assert_allclose, tol
 from tests.sweep import tiny_spec
 
@@ -23,13 +27,13 @@ def test_sharded_equals_single_device(monkeypatch):
     if len(jax.devices()) < 4:
         pytest.skip("needs 4 devices (tests/conftest.py forces 4 host CPU devices)")
     placed = []
-    kernel = _run.run_grid
+    kernel = _engine.run_grid  # what empirical.learning_curve(mesh=...) calls per batch
 
     def spy(keys, *args, **kwargs):
         placed.append(keys.sharding)
         return kernel(keys, *args, **kwargs)
 
-    monkeypatch.setattr(_run, "run_grid", spy)
+    monkeypatch.setattr(_engine, "run_grid", spy)
     # 3 seeds and a 3 x 2 (P, λ) plane on 4 devices: both batch axes need padding.
     spec = tiny_spec(devices=4)
     sharded = run(spec, progress=False)
@@ -58,9 +62,9 @@ def test_too_many_devices_is_an_error():
 
 # Past the size where jaxlib 0.10 splits a batched eigh over XLA:CPU's thread pool (batch · 5n³ ≥
 # 2e5 FLOP; here 4 seeds per device of 48 x 48 matrices), which deadlocked host devices (see
-# _run._one_seed_per_device); the tiny sweeps stay below it. The hang is timing-dependent: on 2
-# cores this spec hung in 14 runs out of 14 before the fix (32 x 32 matrices: ~80%); now the
-# 4-device run takes ~8 s.
+# jaxridge._batching.one_unit_per_device); the tiny sweeps stay below it. The hang is
+# timing-dependent: on 2 cores this spec hung in 14 runs out of 14 before the fix (32 x 32
+# matrices: ~80%); now the 4-device run takes ~8 s.
 LAPACK_SIZED = """
 name = "lapack-sized"
 model = "linear"
@@ -112,3 +116,30 @@ def test_sharded_monte_carlo_past_lapack_threshold_does_not_hang(tmp_path, x64):
         assert_allclose(
             sharded[name].values, single[name].values, rtol=1e-12, atol=atol, err_msg=name
         )
+
+
+@pytest.mark.parametrize("devices", [1, 4])
+def test_sweep_monte_carlo_is_the_public_learning_curve(devices):
+    # The sweep's Monte Carlo is `empirical.learning_curve` with the sweep's mesh, bit for bit:
+    # chunk c (C order over alpha x noise_var) uses the key fold_in(key(seed), c).
+    if len(jax.devices()) < devices:
+        pytest.skip("needs 4 devices (tests/conftest.py forces 4 host CPU devices)")
+    spec = tiny_spec(devices=devices, compute=["monte_carlo"])
+    ds = run(spec, progress=False)
+    mesh = jax.make_mesh((devices,), ("seeds",), devices=jax.devices()[:devices])
+    dtype = ds.mc_test.dtype
+    ridges = jnp.asarray(ds.ridge.values, dtype)
+    for c, (alpha, noise_var) in enumerate(itertools.product(ds.alpha.values, ds.noise_var.values)):
+        e, w = spectra.power_law(24, float(alpha), 0.4, dtype=dtype)
+        key = jax.random.fold_in(jax.random.key(spec.seed), c)
+        curve = empirical.learning_curve(
+            key, e, w, ds.num_samples.values, ridges, jnp.asarray(noise_var, dtype), 3, mesh=mesh
+        )
+        cell = ds.sel(alpha=alpha, noise_var=noise_var)
+        for field in ("kappa", "df1", "test", "test_out", "train", "gcv"):
+            values = np.moveaxis(np.asarray(getattr(curve, field)), 1, 2)  # (P, λ, seed)
+            mean, stderr = empirical.summarise(values.astype(np.float64), axis=-1)
+            assert np.array_equal(cell[names.seeds(names.mc(field))].values, values), field
+            assert np.array_equal(cell[names.mc(field)].values, mean.astype(dtype)), field
+            stored = cell[names.stderr(names.mc(field))].values
+            assert np.array_equal(stored, stderr.astype(dtype)), field

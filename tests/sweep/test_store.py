@@ -80,6 +80,28 @@ def test_crash_then_resume_computes_only_missing_chunks(tmp_path):
     assert again == [] and (out / "results.nc").stat().st_mtime_ns == stamp
 
 
+def test_created_is_the_first_start_across_resumes(tmp_path, monkeypatch):
+    # `created` is recorded when a folder's run first starts: a resumed run, a load and a
+    # recombination after a lost results.nc all report it, whatever the clock says by then.
+    from jaxridge.sweep import _dataset, _store
+
+    out = tmp_path / "sweep"
+    with pytest.raises(Crash):
+        run(tiny_spec(), out, progress=False, callback=_crash_after(1)[1])
+    first = load(out, partial=True).attrs["created"]
+    later = "2099-01-01T00:00:00+00:00"
+    monkeypatch.setattr(_dataset, "now_iso", lambda: later)
+    monkeypatch.setattr(_store, "now_iso", lambda: later)
+    ds = run(tiny_spec(), out, progress=False)
+    assert ds.attrs["created"] == first != later
+    (out / "results.nc").unlink()
+    assert run(tiny_spec(), out, progress=False).identical(ds)
+    assert load(out).identical(ds)
+    # A different spec written over the folder is a new run.
+    other = run(tiny_spec(seed=4), out, overwrite=True, progress=False)
+    assert other.attrs["created"] == later
+
+
 def test_a_different_spec_needs_overwrite(tmp_path):
     out = tmp_path / "sweep"
     spec = tiny_spec()
