@@ -11,7 +11,8 @@ Monte-Carlo engine (``empirical``) and the sweep runner, so that each rule exist
 * :func:`bucket_ladder` is the static ladder of padded sizes of the Monte-Carlo engine
   (growth :data:`DEFAULT_BUCKET_GROWTH` unless the caller chooses another), and
   :func:`seed_bytes` the engine's memory model of one seed;
-* :func:`auto_axes`, :func:`shard`, :func:`replicate`, :func:`pad` and :func:`to_host` place and gather a batch axis.
+* :func:`auto_axes`, :func:`shard`, :func:`replicate`, :func:`pad` and :func:`to_host` place and
+  gather a batch axis.
 """
 
 from __future__ import annotations

@@ -49,6 +49,7 @@ __all__ = [
     "check_fits_memory",
     "check_scalar",
     "check_sizes",
+    "check_spectrum",
     "check_vector",
     "common_dtype",
     "fail",
@@ -156,8 +157,10 @@ def common_dtype(*args) -> jnp.dtype:
     # Python scalars stay weakly typed (as in jnp.result_type): they never raise the precision.
     weak = [a for a in args if type(a) in (int, float)]
     strong = [a for a in args if type(a) not in (int, float)]
+    # Integer arrays (sizes) take the float of the others, as in JAX's standard promotion,
+    # and without promoting integers against floats (valid under strict promotion too).
     dtypes = [d for d in map(_numeric_dtype, strong) if d is not None]
-    inputs = [*dtypes, *weak]
+    inputs = [*(d for d in dtypes if jnp.issubdtype(d, jnp.floating)), *weak]
     dtype = jnp.result_type(*inputs) if inputs else jnp.result_type(float)
     if not jnp.issubdtype(dtype, jnp.floating):
         dtype = jnp.result_type(float)
@@ -329,6 +332,18 @@ def check_vector(x, name: str, *, nonnegative: bool = False, length: int | None 
     if nonnegative:
         x = check(x, x < 0, name, "must be >= 0 (got a negative entry)")
     return x
+
+
+def check_spectrum(eigvals, target_weights, dtype, *, positive_entry: bool = False):
+    """``eigvals`` (finite, >= 0; with ``positive_entry`` at least one > 0) and
+    ``target_weights`` (finite, the same length) as 1-D arrays of ``dtype``."""
+    eigvals = check_vector(as_float(eigvals, dtype, "eigvals"), "eigvals", nonnegative=True)
+    if positive_entry:
+        eigvals = check(eigvals, ~jnp.any(eigvals > 0), "eigvals", "must have a positive entry")
+    target_weights = check_vector(
+        as_float(target_weights, dtype, "target_weights"), "target_weights", length=eigvals.shape[0]
+    )
+    return eigvals, target_weights
 
 
 def check_scalar(x, name: str, *, positive: bool = False, nonnegative: bool = False):

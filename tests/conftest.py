@@ -2,7 +2,8 @@
 
 The suite runs twice in CI: ``JAX_ENABLE_X64=1`` and ``JAX_ENABLE_X64=0`` (JAX reads the variable
 itself). Four host CPU devices are requested (``jax_num_cpu_devices``, before any backend starts)
-so sharding can be tested on CPU; subprocesses that need them set ``JAX_NUM_CPU_DEVICES``.
+so sharding can be tested on CPU; subprocesses that need them set ``JAX_NUM_CPU_DEVICES``. Rank
+and dtype promotion are strict.
 """
 
 import jax
@@ -10,6 +11,9 @@ import pytest
 
 jax.config.update("jax_num_cpu_devices", 4)
 jax.config.update("jax_numpy_rank_promotion", "raise")
+# No implicit promotion between dtypes (int with float, float32 with float64, real with
+# complex): the library casts explicitly, so a silent change of precision fails a test.
+jax.config.update("jax_numpy_dtype_promotion", "strict")
 
 
 @pytest.fixture

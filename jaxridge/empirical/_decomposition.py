@@ -239,16 +239,17 @@ def resolvent_trace(
 @functools.partial(jax.jit, static_argnums=2)
 def _resolvent_trace(decomposition, z, side):
     g = decomposition.eigvals
-    dtype = jnp.result_type(g.dtype, z.dtype)
+    with jax.numpy_dtype_promotion("standard"):  # real or complex z: the dtype of the trace
+        dtype = jnp.result_type(g.dtype, z.dtype)
     z = z.astype(dtype)
     dim = decomposition.num_features if side == "features" else decomposition.num_samples
     g = g.reshape((1,) * z.ndim + g.shape)
     positive = g > 0
     zz = z.reshape(z.shape + (1,))
-    terms = jnp.where(positive, 1.0 / (g - zz), 0.0)
+    terms = jnp.where(positive, 1.0 / (g.astype(dtype) - zz), 0.0)
     zeros = dim - decomposition.rank
-    null = jnp.where(zeros > 0, zeros / jnp.where(zeros > 0, -z, 1.0), 0.0)
-    return (jnp.sum(terms, axis=-1) + null) / dim
+    null = jnp.where(zeros > 0, zeros.astype(dtype) / jnp.where(zeros > 0, -z, 1.0), 0.0)
+    return (jnp.sum(terms, axis=-1) + null) / jnp.asarray(dim).astype(dtype)
 
 
 @readable_errors

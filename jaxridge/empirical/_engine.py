@@ -104,13 +104,13 @@ def _cell(draw, eigvals, target_weights, noise_var, ridges, size, *, mode, bucke
     if mode == "samples":
         # Rows beyond P are zero; all N columns.
         rows, num_samples, num_features = bucket, size, jnp.asarray(other, dtype)
-        keep = (jnp.arange(rows) < size)[:, None]
+        keep = (jnp.arange(rows, dtype=dtype) < size)[:, None]
         z, xi = draw[:rows, 1:], draw[:rows, 0]
         e, w = eigvals, target_weights
     else:
         # Width: the first `size` features of a `bucket`-wide prefix; columns beyond are zero.
         rows, num_samples, num_features = other, jnp.asarray(other, dtype), size
-        cols = jnp.arange(bucket) < size
+        cols = jnp.arange(bucket, dtype=dtype) < size
         keep = jnp.ones((rows, 1), bool)
         z, xi = draw[:, 1 : bucket + 1], draw[:, 0]
         e = jnp.where(cols, eigvals[:bucket], 0.0)
@@ -159,7 +159,7 @@ def run_grid(
     with key ``fold_in(keys[s], i)``, so no two cells share data.
     """
     dtype = eigvals.dtype
-    ladder_arr = jnp.asarray(ladder)
+    ladder_arr = jnp.asarray(ladder, dtype=jnp.int32)
     branches = [
         functools.partial(_cell, mode=mode, bucket=b, other=other, fresh=independent)
         for b in ladder

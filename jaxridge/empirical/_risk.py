@@ -21,6 +21,7 @@ from .._validate import (
     check_positive_number,
     check_scalar,
     check_sizes,
+    check_spectrum,
     check_vector,
     common_dtype,
     fail,
@@ -35,10 +36,7 @@ def _prepare(key, eigvals, target_weights, ridges, noise_var, num_seeds):
     key = check_key(key)
     num_seeds = check_count(num_seeds, "num_seeds")
     dtype = common_dtype(eigvals, target_weights, ridges, noise_var)
-    eigvals = check_vector(as_float(eigvals, dtype, "eigvals"), "eigvals", nonnegative=True)
-    target_weights = check_vector(
-        as_float(target_weights, dtype, "target_weights"), "target_weights", length=eigvals.shape[0]
-    )
+    eigvals, target_weights = check_spectrum(eigvals, target_weights, dtype)
     ridges = check_vector(as_float(ridges, dtype, "ridges"), "ridges", nonnegative=True)
     noise_var = check_scalar(as_float(noise_var, dtype, "noise_var"), "noise_var", nonnegative=True)
     return key, eigvals, target_weights, ridges, noise_var, num_seeds
@@ -227,16 +225,28 @@ def _learning_curve(
     mesh,
     split,
 ):
-    key, eigvals, target_weights, ridges, noise_var, num_seeds = _prepare(
-        key, eigvals, target_weights, ridges, noise_var, num_seeds
-    )
+    prepared = _prepare(key, eigvals, target_weights, ridges, noise_var, num_seeds)
     sizes_name = "num_samples" if not split else "num_samples_grid"
-    sizes = _grid(num_samples_grid, sizes_name)
-    bucket_growth = _growth(bucket_growth)
-    n = eigvals.shape[0]
+    n = prepared[1].shape[0]
     # A rung at N: P <= N is decomposed on the Gram side and P > N on the covariance side
     # whatever the bucket (as in ridge_risk), so the bucket only changes rounding.
-    ladder = bucket_ladder(int(sizes.max()), bucket_growth, split=n if split else None)
+    return _run(
+        prepared,
+        _grid(num_samples_grid, sizes_name),
+        mode="samples",
+        split=n if split else None,
+        other=n,
+        name=sizes_name,
+        options=(max_bytes, bucket_growth, independent, mesh),
+    )
+
+
+def _run(prepared, sizes, *, mode, split, other, name, options):
+    """``run_curve`` on validated inputs; ``options`` = (max_bytes, bucket_growth, independent,
+    mesh) as the caller received them."""
+    key, eigvals, target_weights, ridges, noise_var, num_seeds = prepared
+    max_bytes, bucket_growth, independent, mesh = options
+    ladder = bucket_ladder(int(sizes.max()), _growth(bucket_growth), split=split)
     return run_curve(
         key,
         num_seeds,
@@ -245,13 +255,13 @@ def _learning_curve(
         noise_var,
         ridges,
         sizes,
-        mode="samples",
+        mode=mode,
         ladder=ladder,
-        other=n,
+        other=other,
         independent=bool(independent),
         max_bytes=_budget(max_bytes),
         mesh=_mesh(mesh),
-        name=sizes_name,
+        name=name,
     )
 
 
@@ -310,32 +320,22 @@ def width_curve(
         ...                     jnp.array([1e-3]))                      # doctest: +SKIP
     """
     num_samples = check_count(num_samples, "num_samples")
-    key, eigvals, target_weights, ridges, noise_var, num_seeds = _prepare(
-        key, eigvals, target_weights, ridges, noise_var, num_seeds
-    )
+    prepared = _prepare(key, eigvals, target_weights, ridges, noise_var, num_seeds)
     sizes = _grid(num_features_grid, "num_features_grid")
-    if sizes.max() > eigvals.shape[0]:
+    n = prepared[1].shape[0]
+    if sizes.max() > n:
         raise ValueError(
             "jaxridge: argument `num_features_grid` must not exceed len(eigvals) = "
-            f"{eigvals.shape[0]}, got {int(sizes.max())}"
+            f"{n}, got {int(sizes.max())}"
         )
-    bucket_growth = _growth(bucket_growth)
     # A rung at P − 1: N < P is decomposed on the covariance side and N >= P on the Gram side
     # whatever the bucket (as in an unpadded fit), so the bucket only changes rounding.
-    ladder = bucket_ladder(int(sizes.max()), bucket_growth, split=num_samples - 1)
-    return run_curve(
-        key,
-        num_seeds,
-        eigvals,
-        target_weights,
-        noise_var,
-        ridges,
+    return _run(
+        prepared,
         sizes,
         mode="features",
-        ladder=ladder,
+        split=num_samples - 1,
         other=num_samples,
-        independent=bool(independent),
-        max_bytes=_budget(max_bytes),
-        mesh=_mesh(mesh),
         name="num_samples" if num_samples >= int(sizes.max()) else "num_features_grid",
+        options=(max_bytes, bucket_growth, independent, mesh),
     )

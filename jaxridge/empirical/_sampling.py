@@ -26,7 +26,7 @@ from .._validate import (
     check_count,
     check_key,
     check_scalar,
-    check_vector,
+    check_spectrum,
     common_dtype,
     readable_errors,
 )
@@ -117,11 +117,8 @@ def sample_data(
     key = check_key(key)
     extra = () if eigvecs is None else (eigvecs,)
     dtype = common_dtype(eigvals, target_weights, noise_var, *extra)
-    eigvals = check_vector(as_float(eigvals, dtype, "eigvals"), "eigvals", nonnegative=True)
+    eigvals, target_weights = check_spectrum(eigvals, target_weights, dtype)
     n = eigvals.shape[0]
-    target_weights = check_vector(
-        as_float(target_weights, dtype, "target_weights"), "target_weights", length=n
-    )
     noise_var = check_scalar(as_float(noise_var, dtype, "noise_var"), "noise_var", nonnegative=True)
     if eigvecs is not None:
         eigvecs = as_float(eigvecs, dtype, "eigvecs")

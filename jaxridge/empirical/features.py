@@ -61,6 +61,7 @@ from .._validate import (
     check_key,
     check_scalar,
     check_sizes,
+    check_spectrum,
     check_vector,
     common_dtype,
     is_concrete,
@@ -351,11 +352,8 @@ def _run(
         *([] if fvars is None else [fvars]),
         *present,
     )
-    eigvals = check_vector(as_float(eigvals, dtype, "eigvals"), "eigvals", nonnegative=True)
+    eigvals, target_weights = check_spectrum(eigvals, target_weights, dtype)
     d = eigvals.shape[0]
-    target_weights = check_vector(
-        as_float(target_weights, dtype, "target_weights"), "target_weights", length=d
-    )
     ridges = as_float(ridges, dtype, "ridges")
     if ridges.ndim == 0:
         ridges = ridges[None]

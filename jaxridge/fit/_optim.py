@@ -82,7 +82,10 @@ def adam_phase(fn, u0, args, scale, optimizer, steps):
         best_u = jnp.where(better, u, best_u)
         best_l = jnp.where(better, value, best_l)
         grad = jnp.where(jnp.isfinite(grad), grad, 0.0)
-        updates, state = optimizer.update(grad, state, u)
+        # optax mixes Python floats with its int32 step count: standard promotion for it, so
+        # that the fit also runs for users who trace with jax_numpy_dtype_promotion="strict".
+        with jax.numpy_dtype_promotion("standard"):
+            updates, state = optimizer.update(grad, state, u)
         u = optax.apply_updates(u, updates)
         return (u, state, best_u, best_l), value
 

@@ -192,7 +192,7 @@ def _newton_step(equation: Callable, u, z, args):
     """
     value, slope = equation(u, z, *args)
     tiny = jnp.finfo(u.real.dtype).tiny
-    slope = jnp.where(jnp.abs(slope) > tiny, slope, tiny)
+    slope = jnp.where(jnp.abs(slope) > tiny, slope, jnp.asarray(tiny, u.dtype))
     step = value / slope
     step = jnp.where(jnp.isfinite(step), step, 0.0)
     # A step that would cross the real axis is reflected back below it, at no more than half
@@ -264,6 +264,11 @@ def _etas(x, eta):
     return eta, eta
 
 
+def _complex(real):
+    """The complex dtype of a real one (complex64 for float32, complex128 for float64)."""
+    return jnp.complex128 if jnp.dtype(real) == jnp.float64 else jnp.complex64
+
+
 def _apply_on_grid(kernel: Callable, x, etas, *args):
     """``kernel(x_i, eta_end_i, eta_final_i, *args)`` for every grid point (vmapped)."""
     eta_end, eta_final = etas
@@ -299,8 +304,9 @@ def _silverstein(kappa, z, eigvals, num_samples):
     )
     s1 = lax.complex(sum_re, sum_im)
     s2 = lax.complex(sum2_re, 2.0 * sum2_im)
-    value = kappa * (1.0 - s1 / num_samples) + z
-    slope = 1.0 - s2 / num_samples
+    p = jnp.asarray(num_samples, kappa.dtype)  # complex arithmetic throughout
+    value = kappa * (1.0 - s1 / p) + z
+    slope = 1.0 - s2 / p
     return value, slope
 
 
@@ -308,12 +314,12 @@ def _sample_covariance_point(x, eta_end, eta_final, eigvals, num_samples, trace,
     """Density at one point, for eigenvalues scaled so that max e = 1 and laid out in blocks
     (zero padding adds nothing to the sums; ``num_features`` is the unpadded N)."""
     real = eigvals.dtype
-    cplx = jnp.result_type(real, jnp.complex64)
+    cplx = _complex(real)
     # ‖Σ̂‖ ≤ max e · (1 + √(N/P))² asymptotically: start η₀ well above the spectrum, where
     # κ ≈ −z + TrΣ/P (the large-z expansion of form B).
     bound = (1.0 + jnp.sqrt(num_features / num_samples)) ** 2
     eta_start = 4.0 * (jnp.abs(x) + bound)
-    kappa0 = (-lax.complex(x, eta_start) + trace / num_samples).astype(cplx)
+    kappa0 = -lax.complex(x, eta_start).astype(cplx) + (trace / num_samples).astype(cplx)
     kappa = _track_root(
         _silverstein, kappa0, x, eta_start, eta_end, eta_final, (eigvals, num_samples)
     )
@@ -425,11 +431,11 @@ def _polynomial(t, z, ratios):
 
 def _product_point(x, eta_end, eta_final, ratios, bound, second_moment):
     real = x.dtype
-    cplx = jnp.result_type(real, jnp.complex64)
+    cplx = _complex(real)
     eta_start = 4.0 * (jnp.abs(x) + bound)
     z0 = lax.complex(x, eta_start).astype(cplx)
     # t(z) = ∫ s/(z − s) dμ(s) = m₁/z + m₂/z² + … with m₁ = 1: start from 1/(z − m₂).
-    t0 = 1.0 / (z0 - second_moment)
+    t0 = 1.0 / (z0 - jnp.asarray(second_moment, cplx))
     t = _track_root(_polynomial, t0, x, eta_start, eta_end, eta_final, (ratios.astype(cplx),))
     value = -jnp.imag(t) / (jnp.pi * jnp.where(x > 0, x, 1.0))
     return jnp.where(x > 0, jnp.maximum(value, 0.0), 0.0)

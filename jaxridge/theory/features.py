@@ -96,6 +96,7 @@ from .._validate import (
     check_converged,
     check_real,
     check_scalar,
+    check_spectrum,
     check_steps,
     check_vector,
     common_dtype,
@@ -277,11 +278,7 @@ def _risk(
 
 
 def _prepare_common(eigvals, target_weights, num_samples, ridge, noise_var, dtype):
-    eigvals = check_vector(as_float(eigvals, dtype, "eigvals"), "eigvals", nonnegative=True)
-    eigvals = check(eigvals, ~jnp.any(eigvals > 0), "eigvals", "must have a positive entry")
-    target_weights = check_vector(
-        as_float(target_weights, dtype, "target_weights"), "target_weights", length=eigvals.shape[0]
-    )
+    eigvals, target_weights = check_spectrum(eigvals, target_weights, dtype, positive_entry=True)
     num_samples = check_scalar(
         as_float(num_samples, dtype, "num_samples"), "num_samples", positive=True
     )

@@ -72,8 +72,8 @@ from .._validate import (
     check,
     check_converged,
     check_real,
+    check_spectrum,
     check_steps,
-    check_vector,
     common_dtype,
     fail,
     readable_errors,
@@ -484,10 +484,7 @@ def ridge_risk_grid(
         num_nodes = default_num_nodes(dtype)
     if isinstance(num_nodes, bool) or not isinstance(num_nodes, int) or num_nodes < 4:
         raise ValueError(f"jaxridge: argument `num_nodes` must be an int >= 4, got {num_nodes!r}")
-    eigvals = check_vector(as_float(eigvals, dtype, "eigvals"), "eigvals", nonnegative=True)
-    target_weights = check_vector(
-        as_float(target_weights, dtype, "target_weights"), "target_weights", length=eigvals.shape[0]
-    )
+    eigvals, target_weights = check_spectrum(eigvals, target_weights, dtype)
     num_samples = _check_array(
         as_float(num_samples, dtype, "num_samples"), "num_samples", positive=True
     )
