@@ -9,6 +9,17 @@ trace) and r the source exponent (rates saturate at r = 1).
 
 ``num_features`` and block sizes fix shapes, so they are Python ints (static under ``jit``);
 exponents, values and weights are traced and differentiable.
+
+Sample correlations (THEORY §9.4): the eigenvalues of a stationary P × P correlation matrix K of
+the training rows (``K_ii = 1``), for :func:`jaxridge.theory.correlated_ridge_risk`:
+:func:`ar1_correlation` (``K_ij = ρ^|i−j|``), :func:`nearest_neighbour_correlation`
+(tridiagonal, ``b/2`` off the diagonal) and :func:`power_law_correlation`
+(``K_ij = (1 + |i−j|)^−χ``). Each gives the exact eigenvalues of the finite K, or with
+``infinite=True`` the P → ∞ limit as a normalised spectrum: the symbol
+``f(θ) = Σ_m K_{|m|} e^{imθ}`` at the midpoints ``θ_j = π(j + ½)/M`` of ``[0, π]`` (f is even),
+whose empirical distribution is the limiting spectrum of K (Szegő). The closed-form
+S-transforms of the limits are :func:`ar1_s_transform` and :func:`nearest_neighbour_s_transform`
+(the power law has none).
 """
 
 from __future__ import annotations
@@ -25,7 +36,18 @@ from jaxtyping import Array, ArrayLike, Float
 
 from . import _validate as _v
 
-__all__ = ["blocks", "from_data", "from_file", "isotropic", "power_law"]
+__all__ = [
+    "ar1_correlation",
+    "ar1_s_transform",
+    "blocks",
+    "from_data",
+    "from_file",
+    "isotropic",
+    "nearest_neighbour_correlation",
+    "nearest_neighbour_s_transform",
+    "power_law",
+    "power_law_correlation",
+]
 
 
 def _dtype(dtype, *args):
@@ -249,29 +271,37 @@ def from_file(
     """
     file = Path(path).expanduser()
     where = f"({file})"
+    # The file is opened here, not by np.load: np.load leaks its handle when the zip directory
+    # of a truncated .npz cannot be read.
     try:
-        data = np.load(file, allow_pickle=False)
-    except (OSError, EOFError, ValueError, zipfile.BadZipFile) as exc:
+        handle = open(file, "rb")  # noqa: SIM115 (closed by the with block below)
+    except OSError as exc:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise _v.fail(name, f"{where} cannot be read as an .npz file: {reason}") from None
-    if not isinstance(data, np.lib.npyio.NpzFile):
-        raise _v.fail(
-            name,
-            f"{where} is a single {type(data).__name__} (an .npy file?); save the spectrum with "
-            "np.savez(path, eigvals=..., target_weights=...)",
-        )
-    with data:
-        missing = [k for k in ("eigvals", "target_weights") if k not in data.files]
-        if missing:
+    with handle:
+        try:
+            data = np.load(handle, allow_pickle=False)
+        except (OSError, EOFError, ValueError, zipfile.BadZipFile) as exc:
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise _v.fail(name, f"{where} cannot be read as an .npz file: {reason}") from None
+        if not isinstance(data, np.lib.npyio.NpzFile):
             raise _v.fail(
                 name,
-                f"{where} lacks the array(s) {', '.join(missing)}; it holds "
-                f"{', '.join(data.files) or 'nothing'}; expected eigvals and target_weights",
+                f"{where} is a single {type(data).__name__} (an .npy file?); save the spectrum "
+                "with np.savez(path, eigvals=..., target_weights=...)",
             )
-        try:
-            eigvals, weights = data["eigvals"], data["target_weights"]
-        except (OSError, EOFError, ValueError, zipfile.BadZipFile) as exc:
-            raise _v.fail(name, f"{where} is truncated or corrupt: {exc}") from None
+        with data:
+            missing = [k for k in ("eigvals", "target_weights") if k not in data.files]
+            if missing:
+                raise _v.fail(
+                    name,
+                    f"{where} lacks the array(s) {', '.join(missing)}; it holds "
+                    f"{', '.join(data.files) or 'nothing'}; expected eigvals and target_weights",
+                )
+            try:
+                eigvals, weights = data["eigvals"], data["target_weights"]
+            except (OSError, EOFError, ValueError, zipfile.BadZipFile) as exc:
+                raise _v.fail(name, f"{where} is truncated or corrupt: {exc}") from None
     dtype = _dtype(dtype)
     try:  # concrete contents: report them with the file
         eigvals = _v.as_float(eigvals, dtype, "eigvals")
@@ -282,3 +312,140 @@ def from_file(
         detail = str(exc).removeprefix("jaxridge: argument ")
         raise _v.fail(name, f"{where} holds a bad array: {detail}") from None
     return eigvals, weights
+
+
+# ------------------------------------------------------------------------------ sample correlations
+
+
+def _grid(num_points: int, dtype):
+    """Midpoints θ_j = π(j + ½)/M of [0, π]."""
+    return (jnp.arange(num_points, dtype=dtype) + 0.5) * (jnp.pi / num_points)
+
+
+def _toeplitz_eigvals(column):
+    """Eigenvalues (ascending) of the symmetric Toeplitz matrix with first column ``column``."""
+    p = column.shape[0]
+    lag = jnp.abs(jnp.arange(p)[:, None] - jnp.arange(p)[None, :])
+    return jnp.linalg.eigvalsh(column[lag])
+
+
+def _correlation_args(num_samples, value, name, dtype):
+    p = _v.check_count(num_samples, "num_samples")
+    dtype = _dtype(dtype, value)
+    return p, dtype, _v.check_scalar(_v.as_float(value, dtype, name), name)
+
+
+@_v.readable_errors
+def ar1_correlation(
+    num_samples: int, rho: ArrayLike, *, infinite: bool = False, dtype=None
+) -> Float[Array, " p"]:
+    """Eigenvalues of the AR(1) (exponential) sample correlation ``K_ij = ρ^|i−j|``.
+
+    A time series sampled at unit steps with correlation time ξ has ``ρ = e^{−1/ξ}``.
+
+    Args:
+        num_samples: P (the matrix is P × P), or M, the number of symbol points, with
+            ``infinite=True``.
+        rho: ``0 <= ρ < 1``.
+        infinite: False: the P eigenvalues of the finite K (ascending). True: the P → ∞
+            limit as M values of the symbol ``f(θ) = (1 − ρ²)/(1 − 2ρ cos θ + ρ²)``.
+        dtype: float dtype (default: promoted from ``rho``).
+
+    Example:
+        >>> k = ar1_correlation(800, 0.9)          # the exact spectrum of a 800 x 800 K
+    """
+    p, dtype, rho = _correlation_args(num_samples, rho, "rho", dtype)
+    rho = _v.check(rho, (rho < 0) | (rho >= 1), "rho", "must satisfy 0 <= rho < 1")
+    if infinite:
+        theta = _grid(p, dtype)
+        return (1.0 - rho**2) / (1.0 - 2.0 * rho * jnp.cos(theta) + rho**2)
+    return _toeplitz_eigvals(rho ** jnp.arange(p, dtype=dtype))
+
+
+@_v.readable_errors
+def nearest_neighbour_correlation(
+    num_samples: int, b: ArrayLike, *, infinite: bool = False, dtype=None
+) -> Float[Array, " p"]:
+    """Eigenvalues of the nearest-neighbour sample correlation: 1 on the diagonal, ``b/2``
+    next to it (``K = toeplitz(1, b/2)``), ``|b| < 1``.
+
+    The finite K is tridiagonal Toeplitz: its eigenvalues are ``1 + b cos(πj/(P + 1))``,
+    ``j = 1..P`` (ascending here). The limit's symbol is ``1 + b cos θ``.
+
+    Args:
+        num_samples: P, or M symbol points with ``infinite=True``.
+        b: ``|b| < 1`` (K positive definite).
+        infinite: the P → ∞ limit as M symbol values instead of the finite spectrum.
+        dtype: float dtype (default: promoted from ``b``).
+    """
+    p, dtype, b = _correlation_args(num_samples, b, "b", dtype)
+    b = _v.check(b, jnp.abs(b) >= 1, "b", "must satisfy |b| < 1 (K positive definite)")
+    if infinite:
+        return 1.0 + b * jnp.cos(_grid(p, dtype))
+    j = jnp.arange(p, 0, -1, dtype=dtype)
+    return jnp.sort(1.0 + b * jnp.cos(jnp.pi * j / (p + 1)))
+
+
+# Terms of the power-law symbol's series: the truncated tail is O(T^−χ / θ) at θ > 0.
+_SYMBOL_TERMS = 2**22
+
+
+@_v.readable_errors
+def power_law_correlation(
+    num_samples: int, chi: ArrayLike, *, infinite: bool = False, dtype=None
+) -> Float[Array, " p"]:
+    """Eigenvalues of the power-law sample correlation ``K_ij = (1 + |i−j|)^−χ``.
+
+    Positive definite for every χ > 0 (a convex decreasing sequence). No closed-form
+    S-transform: the limit is the symbol ``f(θ) = 1 + 2 Σ_{m≥1} (1 + m)^−χ cos(mθ)``, summed
+    to 2²² terms by one FFT on a grid of 4M points (the midpoints are its odd points; the
+    truncated tail is below ~1e-6 at M ≤ 10⁴ for χ = 1.5 and smaller for larger χ).
+
+    Args:
+        num_samples: P, or M symbol points with ``infinite=True``.
+        chi: ``χ > 0``; ``infinite=True`` needs ``χ > 1`` (a bounded symbol).
+        infinite: the P → ∞ limit as M symbol values instead of the finite spectrum.
+        dtype: float dtype (default: promoted from ``chi``).
+    """
+    p, dtype, chi = _correlation_args(num_samples, chi, "chi", dtype)
+    if not infinite:
+        chi = _v.check(chi, chi <= 0, "chi", "must be > 0")
+        return _toeplitz_eigvals((1.0 + jnp.arange(p, dtype=dtype)) ** -chi)
+    chi = _v.check(chi, chi <= 1, "chi", "must be > 1 for the infinite-P symbol")
+    length = 4 * p
+    lags = jnp.arange(1, _SYMBOL_TERMS, dtype=dtype)
+    terms = (1.0 + lags) ** -chi
+    # Fold the two-sided series m = ±1, ±2, … onto the FFT grid (aliasing is exact sampling).
+    positions = jnp.arange(1, _SYMBOL_TERMS) % length
+    folded = jnp.zeros((length,), dtype).at[positions].add(terms)
+    folded = folded.at[(-positions) % length].add(terms).at[0].add(1.0)
+    values = jnp.real(jnp.fft.fft(folded))
+    return values[1::2][:p].astype(dtype)
+
+
+@_v.readable_errors
+def ar1_s_transform(df: ArrayLike, rho: ArrayLike) -> Array:
+    """S-transform of the P → ∞ AR(1) correlation in the df parametrisation (THEORY §9.4):
+    ``S(df) = (√(1 + (b² − 1) df²) + b·df)/(1 + df)`` with ``b = (1 + ρ²)/(1 − ρ²)``.
+
+    ``κ̃ = (1 − df)/(df · S(df))`` at ``df = n/P`` (THEORY §9.2). Elementwise in ``df``.
+    """
+    dtype = _v.common_dtype(df, rho)
+    df = _v.as_float(df, dtype, "df")
+    df = _v.check(df, (df <= 0) | (df > 1), "df", "must lie in (0, 1]")
+    rho = _v.check_scalar(_v.as_float(rho, dtype, "rho"), "rho")
+    rho = _v.check(rho, (rho < 0) | (rho >= 1), "rho", "must satisfy 0 <= rho < 1")
+    b = (1.0 + rho**2) / (1.0 - rho**2)
+    return (jnp.sqrt(1.0 + (b * b - 1.0) * df * df) + b * df) / (1.0 + df)
+
+
+@_v.readable_errors
+def nearest_neighbour_s_transform(df: ArrayLike, b: ArrayLike) -> Array:
+    """S-transform of the P → ∞ nearest-neighbour correlation (THEORY §9.4):
+    ``S(df) = (2 − df)/((1 − df) + √(1 − b² df (2 − df)))``. Elementwise in ``df``."""
+    dtype = _v.common_dtype(df, b)
+    df = _v.as_float(df, dtype, "df")
+    df = _v.check(df, (df <= 0) | (df > 1), "df", "must lie in (0, 1]")
+    b = _v.check_scalar(_v.as_float(b, dtype, "b"), "b")
+    b = _v.check(b, jnp.abs(b) >= 1, "b", "must satisfy |b| < 1 (K positive definite)")
+    return (2.0 - df) / ((1.0 - df) + jnp.sqrt(1.0 - b * b * df * (2.0 - df)))

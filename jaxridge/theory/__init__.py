@@ -1,6 +1,8 @@
 """Deterministic equivalents: pure, jit/vmap-able, implicitly differentiable solvers."""
 
 from . import scaling as scaling
+from .correlated import CorrelatedRidgeRisk as CorrelatedRidgeRisk
+from .correlated import correlated_ridge_risk as correlated_ridge_risk
 from .density import marchenko_pastur_density as marchenko_pastur_density
 from .density import marchenko_pastur_edges as marchenko_pastur_edges
 from .density import product_wishart_density as product_wishart_density
