@@ -21,6 +21,7 @@ argument / field        symbol  meaning
 ======================  ======  ==============================================================
 """
 
+from ._corrgcv import corrgcv as corrgcv
 from ._decomposition import Decomposition as Decomposition
 from ._decomposition import decompose as decompose
 from ._decomposition import empirical_spectrum as empirical_spectrum

@@ -15,6 +15,7 @@ entries 1…N the covariates z_μ. Consequences, all relied upon and tested:
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp
@@ -23,6 +24,7 @@ from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray
 from .._validate import (
     as_float,
     check,
+    check_choice,
     check_count,
     check_key,
     check_scalar,
@@ -82,6 +84,8 @@ def sample_data(
     noise_var: ArrayLike = 0.0,
     *,
     eigvecs: Float[ArrayLike, "n n"] | None = None,
+    sample_cov: Float[ArrayLike, "p p"] | Callable | None = None,
+    noise: str = "correlated",
 ) -> tuple[Float[Array, "p n"], Float[Array, " p"]]:
     """Draw a Gaussian training set ``X = Z·diag(√e)``, ``y = X w̄ + σ ξ``.
 
@@ -93,6 +97,15 @@ def sample_data(
 
     Row μ is drawn from ``fold_in(key, μ)``: the first P rows of a larger draw are this draw.
 
+    Correlated samples (THEORY §9.1): with ``sample_cov`` the rows are correlated,
+    ``X = K^{1/2} Z·diag(√e)``, and the label noise is ``σ K^{1/2} ξ`` (``noise="correlated"``)
+    or ``σ ξ`` (``noise="iid"``); ``y = X w̄ + noise``. ``sample_cov`` is the P × P matrix K
+    (its Cholesky factor L, ``LLᵀ = K``, is the square root used: any square root gives the same
+    distribution), or a callable applying a square root of K to a ``(P, m)`` block (so a
+    structured K, e.g. Toeplitz, need not be formed): it receives ``[ξ, Z·diag(√e)]``.
+    With a lower-triangular root, as here, the first P rows of a stationary process of P' > P
+    rows are the draw of P rows.
+
     Args:
         key: a JAX PRNG key.
         eigvals: population eigenvalues ``e_k >= 0``, shape ``(N,)``.
@@ -100,6 +113,9 @@ def sample_data(
         num_samples: P, a Python int >= 1 (it fixes the shape).
         noise_var: label-noise variance ``σ² >= 0``.
         eigvecs: optional orthogonal ``(N, N)`` matrix V whose columns are Σ's eigenvectors.
+        sample_cov: optional sample–sample covariance K, ``(P, P)`` symmetric positive
+            definite, or a callable ``block (P, m) -> K^{1/2} @ block``.
+        noise: with ``sample_cov``: ``"correlated"`` (noise covariance σ²K) or ``"iid"`` (σ²I).
 
     Returns:
         ``(X, y)`` of shapes ``(P, N)`` and ``(P,)`` in the inputs' floating dtype.
@@ -127,7 +143,61 @@ def sample_data(
                 f"jaxridge: argument `eigvecs` must have shape {(n, n)}, got {eigvecs.shape}"
             )
         eigvecs = check(eigvecs, ~jnp.isfinite(eigvecs), "eigvecs", "contains NaN or inf")
-    return _sample(key, eigvals, target_weights, noise_var, eigvecs, num_samples)
+    check_choice(noise, "noise", ("correlated", "iid"))
+    if sample_cov is None:
+        return _sample(key, eigvals, target_weights, noise_var, eigvecs, num_samples)
+    x, xi = _sample_raw(key, eigvals, num_samples)
+    block = jnp.concatenate([xi[:, None], x], axis=1)
+    if callable(sample_cov):
+        rooted = jnp.asarray(sample_cov(block))
+        if rooted.shape != block.shape:
+            raise ValueError(
+                f"jaxridge: argument `sample_cov` (a callable) must map a block of shape "
+                f"{block.shape} to the same shape, got {rooted.shape}"
+            )
+        rooted = check(
+            rooted.astype(dtype), ~jnp.isfinite(rooted), "sample_cov", "returned NaN or inf"
+        )
+    else:
+        rooted = _apply_root(_sample_cov_root(sample_cov, num_samples, dtype), block)
+    signal_noise = rooted[:, 0] if noise == "correlated" else xi
+    return _correlated(rooted[:, 1:], signal_noise, target_weights, noise_var, eigvecs)
+
+
+def _sample_cov_root(sample_cov, num_samples, dtype):
+    """The Cholesky factor of a checked sample covariance K (symmetric positive definite)."""
+    k = as_float(sample_cov, dtype, "sample_cov")
+    if k.shape != (num_samples, num_samples):
+        raise ValueError(
+            f"jaxridge: argument `sample_cov` must have shape {(num_samples, num_samples)} "
+            f"(P × P), got {k.shape}"
+        )
+    k = check(k, ~jnp.isfinite(k), "sample_cov", "contains NaN or inf")
+    scale = jnp.max(jnp.abs(k))
+    asymmetric = jnp.max(jnp.abs(k - k.T)) > 64 * jnp.finfo(dtype).eps * scale
+    k = check(k, asymmetric, "sample_cov", "must be symmetric")
+    root = jnp.linalg.cholesky(k)
+    return check(root, ~jnp.all(jnp.isfinite(root)), "sample_cov", "must be positive definite")
+
+
+@jax.jit
+def _apply_root(root, block):
+    return jnp.matmul(root, block, precision=jax.lax.Precision.HIGHEST)
+
+
+@functools.partial(jax.jit, static_argnums=2)
+def _sample_raw(key, eigvals, num_samples):
+    """The draws of :func:`sample_data` before the labels: ``Z·diag(√e)`` and ξ."""
+    draw = draw_normals(key, num_samples, eigvals.shape[0], eigvals.dtype)
+    return draw[:, 1:] * jnp.sqrt(eigvals)[None, :], draw[:, 0]
+
+
+@jax.jit
+def _correlated(x, noise, target_weights, noise_var, eigvecs):
+    y = jnp.sum(x * target_weights[None, :], axis=1) + jnp.sqrt(noise_var) * noise
+    if eigvecs is not None:
+        x = jnp.matmul(x, eigvecs.T, precision=jax.lax.Precision.HIGHEST)
+    return x, y
 
 
 @functools.partial(jax.jit, static_argnums=5)

@@ -28,9 +28,9 @@ between the linear-ridge κ of ridges ``λ/k_max`` and ``λ/k_min`` — inside t
 of THEORY §5.3 at those ridges. No nested solve is needed for λ > 0.
 
 λ = 0 (the limit λ → 0⁺): rank Σ > P gives κ̃ = 0, n = P and κ from n₁^Σ(κ) = P (the same
-equation G = 0, with κ̃ = 0); rank Σ < P gives κ = 0, n = rank Σ and κ̃ from n₁^K(κ̃) = rank Σ,
-solved in ``log κ̃`` inside ``[k_min, k_max]·(P − n)/n``; rank Σ = P is the interpolation
-threshold (errors +inf with noise).
+equation G = 0, with κ̃ = 0); rank Σ < P gives κ = 0, n = rank Σ and κ̃ from n₁^K(κ̃) = rank Σ
+(:func:`kappa_from_df`, in ``log κ̃`` inside ``[k_min, k_max]·(P − n)/n``); rank Σ = P is the
+interpolation threshold (errors +inf with noise).
 
 Errors (THEORY §9.3), every difference written as a sum of positive terms:
 
@@ -77,7 +77,7 @@ from ._numerics import (
 )
 from .linear import with_stats
 
-__all__ = ["CorrelatedRidgeRisk", "correlated_ridge_risk"]
+__all__ = ["CorrelatedRidgeRisk", "correlated_ridge_risk", "kappa_from_df"]
 
 NOISE_MODELS = ("correlated", "iid")
 
@@ -194,51 +194,97 @@ def _kappa_root(max_steps):
 
 
 # --------------------------------------------------------------------------------------------
-# The sample-side root at λ = 0, rank Σ < P: n₁^K(κ̃) = rank Σ.
+# The ridge of a given df: Σ_k e_k/(e_k + κ) = df (the sample side at λ = 0, CorrGCV's κ̃̂).
 # --------------------------------------------------------------------------------------------
 
 
-def _sample_log_equation(v, sample_eigvals, weight, target):
-    """H(v) = log target − log n₁^K(e^v), increasing, and dH/dv = (n₁^K − n₂^K)/n₁^K."""
-    kt = jnp.exp(v)
-    t = 1.0 / (sample_eigvals + kt)
-    r = sample_eigvals * t
-    nk, nk_minus_n2k = fused_sums(r, r * (kt * t))
-    return jnp.log(target) - jnp.log(weight * nk), nk_minus_n2k / nk
+def _df_log_equation(v, eigvals, df):
+    """H(v) = log df − log n₁(e^v), increasing, and dH/dv = (n₁ − n₂)/n₁ (blocked spectrum)."""
+    kappa = jnp.exp(v)
+    t = 1.0 / (eigvals + kappa)
+    r = eigvals * t
+    n1, n1_minus_n2 = fused_sums(r, r * (kappa * t))
+    return jnp.log(df) - jnp.log(n1), n1_minus_n2 / n1
 
 
-def _solve_kappa_samples(sample_eigvals, num_samples, target, *, max_steps):
-    sample_eigvals = jax.lax.stop_gradient(sample_eigvals)
-    weight = num_samples / sample_eigvals.shape[0]
-    gap = jnp.log((num_samples - target) / target)
-    lo = jnp.log(jnp.min(sample_eigvals)) + gap
-    hi = jnp.log(jnp.max(sample_eigvals)) + gap
+def _solve_df(eigvals, df, *, max_steps):
+    """κ in log κ inside [e_min, e_max]·(rank − df)/df: each term of n₁ lies between
+    e_min/(e_min + κ) and e_max/(e_max + κ) (positive eigenvalues). Needs 0 < df < rank."""
+    eigvals = jax.lax.stop_gradient(eigvals)
+    rank, _, smallest = spectrum_summary(eigvals)
+    gap = jnp.log((rank - df) / df)
+    lo = jnp.log(smallest) + gap
+    hi = jnp.log(jnp.max(eigvals)) + gap
     eps = jnp.finfo(lo.dtype).eps
     v, stats = solve_increasing(
-        _sample_log_equation,
+        _df_log_equation,
         lo,
-        hi,
+        jnp.maximum(hi, lo),
         0.5 * (lo + hi),
-        (as_blocks(sample_eigvals), weight, target),
+        (as_blocks(eigvals), df),
         g_tol=32.0 * eps,
         max_steps=max_steps,
     )
     return jnp.exp(v), stats
 
 
-def _kappa_samples_residual(kappa_samples, sample_eigvals, num_samples, target):
-    """F(κ̃) = target − n₁^K(κ̃), increasing; dF/dκ̃ = w Σ k/(k + κ̃)²."""
-    weight = num_samples / sample_eigvals.shape[0]
-    denom = sample_eigvals + kappa_samples
-    r = ratio(sample_eigvals, denom)
-    return target - weight * jnp.sum(r), weight * jnp.sum(ratio(r, denom))
+def _df_residual(kappa, eigvals, df):
+    """F(κ) = df − n₁(κ), increasing; dF/dκ = Σ e/(e + κ)² (zero eigenvalues add nothing)."""
+    positive = eigvals > 0
+    denom = jnp.where(positive, eigvals + kappa, 1.0)
+    r = jnp.where(positive, ratio(eigvals, denom), 0.0)
+    return df - jnp.sum(r), jnp.sum(ratio(r, denom))
 
 
 @functools.cache
-def _kappa_samples_root(max_steps):
-    return implicit_root(
-        functools.partial(_solve_kappa_samples, max_steps=max_steps), _kappa_samples_residual
-    )
+def _df_root(max_steps):
+    return implicit_root(functools.partial(_solve_df, max_steps=max_steps), _df_residual)
+
+
+@readable_errors
+def kappa_from_df(
+    eigvals: Float[ArrayLike, " n"],
+    df: ArrayLike,
+    *,
+    throw: bool = True,
+    max_steps: int | None = None,
+) -> Float[Array, ""]:
+    """The ridge κ ≥ 0 whose degrees of freedom ``n₁(κ) = Σ_k e_k/(e_k + κ)`` equal ``df``.
+
+    The inverse of the df (THEORY §9.2, §9.5): the sample-side κ̃ of a correlation spectrum
+    from a df, e.g. CorrGCV's κ̃̂ from the empirical df̂. ``df`` equal to the rank (the number of
+    positive eigenvalues) gives 0. Safeguarded Newton in log κ inside
+    ``[e_min, e_max]·(rank − df)/df``; implicit gradients in ``eigvals`` and ``df``.
+
+    Args:
+        eigvals: ``e_k >= 0`` with at least one > 0, shape ``(M,)``.
+        df: ``0 < df <= rank``.
+        throw: raise ``RuntimeError`` if the solve does not converge (default); with
+            ``throw=False`` the last iterate is returned unchecked.
+        max_steps: iteration cap (static int); default from the dtype.
+
+    Example:
+        >>> import jax.numpy as jnp
+        >>> from jaxridge.theory import kappa_from_df
+        >>> k = kappa_from_df(jnp.ones(100), 25.0)   # 100/(1 + κ) = 25: κ = 3
+    """
+    dtype = common_dtype(eigvals, df)
+    eigvals = check_vector(as_float(eigvals, dtype, "eigvals"), "eigvals", nonnegative=True)
+    eigvals = check(eigvals, ~jnp.any(eigvals > 0), "eigvals", "must have a positive entry")
+    df = check_scalar(as_float(df, dtype, "df"), "df", positive=True)
+    rank, _, _ = spectrum_summary(eigvals)
+    df = check(df, df > rank, "df", "must not exceed the rank (the number of eigenvalues > 0)")
+    max_steps = check_steps(max_steps)
+    kappa, converged = _kappa_from_df_jit(eigvals, df, max_steps)
+    return check_converged(kappa, converged, "kappa_from_df", throw)
+
+
+@functools.partial(jax.jit, static_argnums=2)
+def _kappa_from_df_jit(eigvals, df, max_steps):
+    rank, _, _ = spectrum_summary(eigvals)
+    full = df >= rank
+    kappa, stats = _df_root(max_steps)(eigvals, jnp.where(full, 0.5 * rank, df))
+    return jnp.where(full, jnp.zeros_like(kappa), kappa), stats.converged
 
 
 # --------------------------------------------------------------------------------------------
@@ -349,10 +395,12 @@ def _correlated_jit(
     samples_zero = ridgeless & (rank >= num_samples)
     lam = jnp.where(kappa_zero, jnp.ones_like(ridge), ridge)
     kappa_main, main_stats = _kappa_root(max_steps)(eigvals, sample_eigvals, num_samples, lam)
-    target = jnp.where(kappa_zero & ~samples_zero, rank, 0.5 * num_samples)
-    kt_zero_branch, sample_stats = _kappa_samples_root(max_steps)(
-        sample_eigvals, num_samples, target
+    # n₁^K = (P/M) Σ k/(k + κ̃) = rank Σ: the ridge of df = rank Σ·M/P on K's eigenvalues.
+    m = sample_eigvals.shape[0]
+    target = jnp.where(
+        kappa_zero & ~samples_zero, rank * m / num_samples, jnp.full_like(rank, m / 2)
     )
+    kt_zero_branch, sample_stats = _df_root(max_steps)(sample_eigvals, target)
     stats = merge_stats(main_stats, sample_stats)
     kappa = jnp.where(kappa_zero, jnp.zeros_like(kappa_main), kappa_main)
     kappa = check_converged(kappa, stats.converged, "correlated_ridge_risk", throw)
