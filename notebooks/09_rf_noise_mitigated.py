@@ -84,15 +84,15 @@ th_mc = jax.tree.map(lambda x: x[len(P_theory) :], both)
 def monte_carlo(sizes):
     """Replicate mean and standard error of every field of `rf_ridge_risk` at each P."""
 
-    def grid(P):  # one (n_X × n_F) seed grid from a key; its single ridge
-        return lambda key: jax.tree.map(lambda x: x[0], empirical.rf_ridge_risk(
+    def grid(key, P):  # one (n_X × n_F) seed grid from a key; its single ridge
+        return jax.tree.map(lambda x: x[0], empirical.rf_ridge_risk(
             key, eigvals, target, N, P, jnp.array([P**-ell]),
             noise_var=noise_var, num_data_seeds=seeds, num_feature_seeds=seeds,
         ))  # fmt: skip
 
     # Replicate r at size P uses the key fold_in(key(1000 P), r); fields (reps, len(sizes)).
-    runs = [empirical.replicate(grid(P), jax.random.key(1000 * P), reps) for P in sizes]
-    stacked = jax.tree.map(lambda *x: np.stack(x, axis=1), *runs)
+    keys = [jax.random.key(1000 * P) for P in sizes]
+    stacked = empirical.replicate_curve(grid, keys, sizes, reps)
     mean, stderr = empirical.summarise(stacked)
     sums = {
         "features": stacked.var_f + stacked.var_xf,

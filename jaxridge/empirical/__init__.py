@@ -29,6 +29,7 @@ from ._decomposition import resolvent_trace as resolvent_trace
 from ._engine import EmpiricalRisk as EmpiricalRisk
 from ._replicate import MeanStderr as MeanStderr
 from ._replicate import replicate as replicate
+from ._replicate import replicate_curve as replicate_curve
 from ._replicate import summarise as summarise
 from ._ridge import ridge_path as ridge_path
 from ._ridge import ridge_statistics as ridge_statistics

@@ -16,7 +16,7 @@ import numpy as np
 
 from .._validate import check_count, check_key, fail, is_concrete, readable_errors
 
-__all__ = ["MeanStderr", "replicate", "summarise"]
+__all__ = ["MeanStderr", "replicate", "replicate_curve", "summarise"]
 
 
 class MeanStderr(NamedTuple):
@@ -64,6 +64,43 @@ def replicate(fn: Callable, key, num_replicates: int):
     num_replicates = check_count(num_replicates, "num_replicates")
     runs = [fn(jax.random.fold_in(key, r)) for r in range(num_replicates)]
     return jax.tree.map(_stack, *runs)
+
+
+@readable_errors
+def replicate_curve(fn: Callable, keys, sizes, num_replicates: int):
+    """Replicates of an experiment at every point of a curve: for each ``(keys[i], sizes[i])``,
+    :func:`replicate` of ``key ↦ fn(key, sizes[i])`` from ``keys[i]``, stacked along axis 1.
+
+    Each size keeps its own key (so a point's draws do not depend on the other sizes), and its
+    replicate ``r`` uses ``fold_in(keys[i], r)``. Sizes may change shapes (each compiles once).
+
+    Args:
+        fn: ``fn(key, size) -> pytree`` with the same structure at every size.
+        keys: one PRNG key per size.
+        sizes: the curve's points (passed to ``fn`` as given, e.g. Python ints).
+        num_replicates: ``R >= 1``.
+
+    Returns:
+        The pytree with every leaf of shape ``(R, len(sizes), ...)``, for :func:`summarise`.
+
+    Example:
+        >>> sizes = [50, 100, 200]
+        >>> keys = [jax.random.key(1000 * p) for p in sizes]
+        >>> runs = empirical.replicate_curve(
+        ...     lambda k, p: empirical.rf_ridge_risk(k, e, w, 50, p, jnp.array([1e-2])),
+        ...     keys, sizes, 3)                                            # doctest: +SKIP
+        >>> mean, stderr = empirical.summarise(runs)                     # doctest: +SKIP
+    """
+    if not callable(fn):
+        raise fail("fn", f"must be callable, got {type(fn).__name__}")
+    keys, sizes = list(keys), list(sizes)
+    if len(keys) != len(sizes) or not sizes:
+        raise fail("keys", f"must hold one key per size ({len(sizes)}), got {len(keys)}")
+    runs = [
+        replicate(lambda key, size=size: fn(key, size), key, num_replicates)
+        for key, size in zip(keys, sizes, strict=True)
+    ]
+    return jax.tree.map(lambda *leaves: np.stack(leaves, axis=1), *runs)
 
 
 def _mean_stderr(x, axis):

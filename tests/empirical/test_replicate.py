@@ -27,6 +27,27 @@ def test_replicate_uses_fold_in_keys_and_stacks_pytrees():
         np.testing.assert_array_equal(runs.var_f[r], np.asarray(direct.var_f))
 
 
+def test_replicate_curve_keeps_each_size_on_its_own_key():
+    e, w = spectra.power_law(40, 1.5, 0.4, dtype=DTYPE)
+    lams = jnp.asarray([1e-2], DTYPE)
+
+    def one(k, p):
+        return empirical.rf_ridge_risk(k, e, w, 20, p, lams, 0.04, num_data_seeds=2)
+
+    sizes = [15, 25]
+    keys = [jax.random.key(1000 * p) for p in sizes]
+    runs = empirical.replicate_curve(one, keys, sizes, 2)
+    assert runs.test.shape == (2, 2, 1)  # (replicates, sizes, ridges)
+    for i, p in enumerate(sizes):
+        for r in range(2):
+            direct = one(jax.random.fold_in(keys[i], r), p)
+            np.testing.assert_array_equal(runs.test[r, i], np.asarray(direct.test))
+    with pytest.raises(ValueError, match="argument `keys`"):
+        empirical.replicate_curve(one, keys[:1], sizes, 2)
+    with pytest.raises(ValueError, match="argument `fn`"):
+        empirical.replicate_curve(None, keys, sizes, 2)
+
+
 def test_summarise_matches_the_textbook_formula():
     rng = np.random.default_rng(0)
     values = {"a": rng.normal(size=(5, 3)).astype(DTYPE), "b": rng.normal(size=(5,)).astype(DTYPE)}
