@@ -19,11 +19,15 @@ the training rows (``K_ii = 1``), for :func:`jaxridge.theory.correlated_ridge_ri
 ``f(θ) = Σ_m K_{|m|} e^{imθ}`` at the midpoints ``θ_j = π(j + ½)/M`` of ``[0, π]`` (f is even),
 whose empirical distribution is the limiting spectrum of K (Szegő). The closed-form
 S-transforms of the limits are :func:`ar1_s_transform` and :func:`nearest_neighbour_s_transform`
-(the power law has none).
+(the power law has none). :func:`correlation_matrix` gives the matrix K itself (for
+``empirical.sample_data`` and the learning curves' ``sample_cov``) and :func:`leading_eigvals`
+the exact spectra of its leading P × P blocks, zero-padded to one shape, so that a whole
+learning curve's theory is one vmapped ``correlated_ridge_risk``.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import zipfile
 from collections.abc import Sequence
@@ -40,9 +44,11 @@ __all__ = [
     "ar1_correlation",
     "ar1_s_transform",
     "blocks",
+    "correlation_matrix",
     "from_data",
     "from_file",
     "isotropic",
+    "leading_eigvals",
     "nearest_neighbour_correlation",
     "nearest_neighbour_s_transform",
     "power_law",
@@ -384,6 +390,92 @@ def nearest_neighbour_correlation(
         return 1.0 + b * jnp.cos(_grid(p, dtype))
     j = jnp.arange(p, 0, -1, dtype=dtype)
     return jnp.sort(1.0 + b * jnp.cos(jnp.pi * j / (p + 1)))
+
+
+CORRELATIONS = {"ar1": "rho", "nearest_neighbour": "b", "power_law": "chi"}
+
+
+@_v.readable_errors
+def correlation_matrix(
+    kind: str, num_samples: int, value: ArrayLike, *, dtype=None
+) -> Float[Array, "p p"]:
+    """The P × P stationary sample correlation K whose eigenvalues the ``*_correlation``
+    functions give: ``kind`` ``"ar1"`` (``value`` = ρ, ``K_ij = ρ^|i−j|``),
+    ``"nearest_neighbour"`` (b: 1 on the diagonal, b/2 next to it) or ``"power_law"``
+    (χ: ``K_ij = (1 + |i−j|)^−χ``), with the same checks of ``value``.
+
+    Its leading P' × P' block is the K of P' samples, so one matrix serves a learning curve
+    (``empirical.learning_curve(..., sample_cov=K)``).
+
+    Example:
+        >>> K = correlation_matrix("ar1", 500, 0.9)
+    """
+    _v.check_choice(kind, "kind", tuple(CORRELATIONS))
+    p, dtype, value = _correlation_args(num_samples, value, CORRELATIONS[kind], dtype)
+    lags = jnp.arange(p, dtype=dtype)
+    if kind == "ar1":
+        value = _v.check(value, (value < 0) | (value >= 1), "rho", "must satisfy 0 <= rho < 1")
+        column = value**lags
+    elif kind == "nearest_neighbour":
+        value = _v.check(value, jnp.abs(value) >= 1, "b", "must satisfy |b| < 1")
+        column = jnp.where(lags == 0, 1.0, jnp.where(lags == 1, 0.5 * value, 0.0))
+    else:
+        value = _v.check(value, value <= 0, "chi", "must be > 0")
+        column = (1.0 + lags) ** -value
+    lag = jnp.abs(jnp.arange(p)[:, None] - jnp.arange(p)[None, :])
+    return column[lag].astype(dtype)
+
+
+@_v.readable_errors
+def leading_eigvals(matrix: Float[ArrayLike, "p p"], sizes: Sequence[int]) -> Float[Array, "m p"]:
+    """Eigenvalues of the leading ``P × P`` block of a symmetric ``matrix`` for every ``P`` in
+    ``sizes``, each row zero-padded to the largest P (row i: ``max P − P`` zeros, then the
+    block's eigenvalues ascending).
+
+    The rows are what :func:`jaxridge.theory.correlated_ridge_risk` reads as padding-aware
+    spectra, so a learning curve's theory with each P's exact K is one ``vmap``. Each block is
+    decomposed padded to a bucket of a fixed ladder (the padded rows are exactly zero), so the
+    number of compiled decompositions is the ladder's length, not the number of sizes.
+
+    Args:
+        matrix: symmetric ``(P_max, P_max)``, e.g. :func:`correlation_matrix`.
+        sizes: block sizes, ints in ``[1, P_max]``.
+
+    Example:
+        >>> k = leading_eigvals(correlation_matrix("ar1", 400, 0.9), [100, 200, 400])
+        >>> k.shape
+        (3, 400)
+    """
+    from ._batching import DEFAULT_BUCKET_GROWTH, bucket_ladder
+
+    matrix = _v.as_float(matrix, _dtype(None, matrix), "matrix")
+    if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1]:
+        raise _v.fail("matrix", f"must be a square matrix, got shape {matrix.shape}")
+    matrix = _v.check(matrix, ~jnp.isfinite(matrix), "matrix", "contains NaN or inf")
+    p_max = matrix.shape[0]
+    sizes = [int(x) for x in _v.check_sizes(sizes, "sizes")]
+    if max(sizes) > p_max:
+        raise _v.fail("sizes", f"must not exceed the matrix size {p_max}, got {max(sizes)}")
+    ladder = bucket_ladder(p_max, DEFAULT_BUCKET_GROWTH, split=None)
+    rows, seen = [], {}
+    for size in sizes:
+        if size not in seen:
+            bucket = min(b for b in ladder if b >= size)
+            values = _leading_block_eigvals(matrix[:bucket, :bucket], size)
+            seen[size] = jnp.pad(values, (p_max - bucket, 0))
+        rows.append(seen[size])
+    return jnp.stack(rows)
+
+
+@functools.partial(jax.jit, static_argnums=1)
+def _leading_block_eigvals(block, size):
+    """Eigenvalues of the leading ``size × size`` block of ``block`` (b × b), ascending, in a
+    length-b vector whose first ``b − size`` entries (the zero-padded rows) are exactly 0."""
+    b = block.shape[0]
+    keep = jnp.arange(b) < size
+    masked = jnp.where(keep[:, None] & keep[None, :], block, 0.0)
+    values = jnp.linalg.eigvalsh(masked)
+    return jnp.where(jnp.arange(b) < b - size, 0.0, values)
 
 
 # Terms of the power-law symbol's series: the truncated tail is O(T^−χ / θ) at θ > 0.

@@ -19,7 +19,7 @@ from .. import theory
 from .._batching import map_flat
 from .._validate import as_float, check, check_vector, common_dtype, readable_errors
 
-__all__ = ["corrgcv"]
+__all__ = ["corrgcv", "sample_trace"]
 
 
 @readable_errors
@@ -66,11 +66,18 @@ def corrgcv(
     return _corrgcv(train, df1, k)
 
 
+def sample_trace(sample_eigvals, df, num_samples):
+    """``t_K = Tr[κ̃² K (K + κ̃)⁻²]/P`` at the κ̃ of ``n₁^K(κ̃) = df`` (``0 < df < P``).
+
+    Zero entries of ``sample_eigvals`` are padding (they add nothing), so spectra of different
+    P can share one shape; ``num_samples`` is the true P.
+    """
+    k = sample_eigvals
+    kappa = theory.kappa_from_df(k, df)
+    s = kappa / (k + kappa)
+    return jnp.sum(k * s * s) / num_samples
+
+
 @jax.jit
 def _corrgcv(train, df1, k):
-    def one(df):
-        kappa = theory.kappa_from_df(k, df)
-        s = kappa / (k + kappa)
-        return jnp.sum(k * s * s) / k.shape[0]
-
-    return train / map_flat(one, df1)
+    return train / map_flat(lambda df: sample_trace(k, df, k.shape[0]), df1)

@@ -46,11 +46,12 @@ from .._batching import (
     shard,
 )
 from .._validate import check_fits_memory
+from ._corrgcv import sample_trace
 from ._decomposition import decompose_unchecked
 from ._ridge import statistics_unchecked, weights_unchecked
 from ._sampling import draw_normals, seed_keys
 
-__all__ = ["EmpiricalRisk", "run_curve", "run_grid", "seed_batch"]
+__all__ = ["EmpiricalRisk", "correlate", "run_curve", "run_grid"]
 
 
 class EmpiricalRisk(eqx.Module):
@@ -67,7 +68,13 @@ class EmpiricalRisk(eqx.Module):
     test_out  E_g + σ²
     train     E_tr = (1/P)‖y − Xŵ‖²
     gcv       GCV estimate of E_g: (κ̂/λ)² E_tr − σ² (its finite limit at λ = 0)
+    corrgcv   with a sample covariance K only (else None): the CorrGCV estimate of E_g,
+              ``corrgcv(train, df1, eigvals of K) − σ²`` (THEORY §9.5); NaN where CorrGCV is
+              undefined (an interpolating fit: λ = 0 with P <= N)
     ========  ===========================================================================
+
+    With correlated samples ``gcv`` is still plain GCV (biased there: it is the estimate that
+    CorrGCV corrects).
     """
 
     kappa: Array
@@ -76,31 +83,53 @@ class EmpiricalRisk(eqx.Module):
     test_out: Array
     train: Array
     gcv: Array
+    corrgcv: Array | None = None
 
 
-def seed_batch(
-    ladder, other, mode, num_ridges, itemsize, num_seeds, max_bytes, *, name=None
-) -> int:
-    """Seeds per batch: the full draw of one seed plus its largest cell must fit ``max_bytes``.
-
-    With ``name`` (the size argument of the caller), a seed that could never fit in this
-    machine's memory is an error naming it.
-    """
-    per_seed = seed_bytes(ladder, other, mode, num_ridges, itemsize)
-    if name is not None:
-        check_fits_memory(per_seed, name, "one seed's training set")
-    return batch_size(per_seed, max_bytes, num_seeds)
+def correlate(root, draw, iid_noise):
+    """Rows correlated by a square root R of K: ``R @ [ξ, Z]``; with ``iid_noise`` column 0
+    (the label noise) stays ``ξ``. A lower-triangular R keeps the first P rows a draw of K's
+    leading P × P block, so nested curves stay nested."""
+    rooted = jnp.matmul(root, draw, precision=jax.lax.Precision.HIGHEST)
+    return rooted.at[:, 0].set(draw[:, 0]) if iid_noise else rooted
 
 
-def _cell(draw, eigvals, target_weights, noise_var, ridges, size, *, mode, bucket, other, fresh):
+def _corrgcv_out(train, df1, sample_spectrum, num_samples):
+    """CorrGCV's Ê_out per ridge (``_corrgcv``), NaN where it is undefined (df̂ = P)."""
+    ok = (df1 > 0) & (df1 < num_samples)
+    trace = jax.vmap(sample_trace, (None, 0, None))(
+        sample_spectrum, jnp.where(ok, df1, 0.5 * num_samples), num_samples
+    )
+    return jnp.where(ok, train / trace, jnp.nan)
+
+
+def _cell(
+    draw,
+    eigvals,
+    target_weights,
+    noise_var,
+    ridges,
+    size,
+    root,
+    sample_spectrum,
+    *,
+    mode,
+    bucket,
+    other,
+    fresh,
+    iid_noise,
+):
     """One padded training set cut from a seed's full draw, decomposed once, every ridge.
 
-    With ``fresh``, ``draw`` is a key and the cell draws its own bucket-sized data from it.
+    With ``fresh``, ``draw`` is a key and the cell draws its own bucket-sized data from it
+    (correlated by the leading block of ``root`` when there is one).
     """
     dtype = eigvals.dtype
     if fresh:
         shape = (bucket, other) if mode == "samples" else (other, bucket)
         draw = draw_normals(draw, shape[0], shape[1], dtype)
+        if root is not None:
+            draw = correlate(root[: shape[0], : shape[0]], draw, iid_noise)
     if mode == "samples":
         # Rows beyond P are zero; all N columns.
         rows, num_samples, num_features = bucket, size, jnp.asarray(other, dtype)
@@ -122,6 +151,9 @@ def _cell(draw, eigvals, target_weights, noise_var, ridges, size, *, mode, bucke
     diff = weights - w[None, :]
     test = jnp.sum(e[None, :] * diff * diff, axis=-1)
     df1, kappa, train, gcv_out = statistics_unchecked(d, ridges)
+    corrgcv = None
+    if sample_spectrum is not None:
+        corrgcv = _corrgcv_out(train, df1, sample_spectrum, num_samples) - noise_var
     return EmpiricalRisk(
         kappa=kappa,
         df1=df1,
@@ -129,10 +161,13 @@ def _cell(draw, eigvals, target_weights, noise_var, ridges, size, *, mode, bucke
         test_out=test + noise_var,
         train=train,
         gcv=gcv_out - noise_var,
+        corrgcv=corrgcv,
     )
 
 
-@functools.partial(jax.jit, static_argnames=("mode", "ladder", "batch", "other", "independent"))
+@functools.partial(
+    jax.jit, static_argnames=("mode", "ladder", "batch", "other", "independent", "iid_noise")
+)
 # Counts its traces, no limit: tests read `eqx.debug.get_num_traces(run_grid)` to prove that
 # new grids of the same size class reuse the compiled program.
 @eqx.debug.assert_max_traces(max_traces=None)
@@ -143,12 +178,15 @@ def run_grid(
     noise_var,
     ridges,
     sizes,
+    root=None,
+    sample_spectra=None,
     *,
     mode,
     ladder,
     batch,
     other,
     independent=False,
+    iid_noise=False,
 ):
     """Fields of shape ``(len(sizes), num_seeds, len(ridges))``.
 
@@ -157,11 +195,18 @@ def run_grid(
     By default each seed draws its largest training set once and every size is cut from it
     (nested data). With ``independent=True`` size ``i`` of seed ``s`` is cut from a fresh draw
     with key ``fold_in(keys[s], i)``, so no two cells share data.
+
+    Correlated samples: ``root`` is a square root of the sample covariance K of the largest
+    training set (``(max P, max P)``, lower triangular for nested curves; ``(P, P)`` for
+    widths) and ``sample_spectra[i]`` the eigenvalues of the K of size ``i`` (zero-padded), from
+    which each cell computes CorrGCV; ``iid_noise`` keeps the label noise uncorrelated.
     """
     dtype = eigvals.dtype
     ladder_arr = jnp.asarray(ladder, dtype=jnp.int32)
     branches = [
-        functools.partial(_cell, mode=mode, bucket=b, other=other, fresh=independent)
+        functools.partial(
+            _cell, mode=mode, bucket=b, other=other, fresh=independent, iid_noise=iid_noise
+        )
         for b in ladder
     ]
     if mode == "samples":
@@ -171,9 +216,11 @@ def run_grid(
 
     def one_seed(key):
         nested = None if independent else draw_normals(key, draw_shape[0], draw_shape[1], dtype)
+        if nested is not None and root is not None:
+            nested = correlate(root, nested, iid_noise)
 
         def step(carry, item):
-            position, size = item
+            position, size, sample_spectrum = item
             draw = jax.random.fold_in(key, position) if independent else nested
             index = jnp.sum(ladder_arr >= size) - 1
             out = jax.lax.switch(
@@ -185,11 +232,13 @@ def run_grid(
                 noise_var,
                 ridges,
                 size.astype(dtype),
+                root,
+                sample_spectrum,
             )
             return carry, out
 
         positions = jnp.arange(sizes.shape[0], dtype=jnp.uint32)
-        return jax.lax.scan(step, None, (positions, sizes))[1]
+        return jax.lax.scan(step, None, (positions, sizes, sample_spectra))[1]
 
     if batch >= keys.shape[0]:
         out = jax.vmap(one_seed)(keys)
@@ -215,10 +264,14 @@ def run_curve(
     max_bytes,
     mesh,
     name,
+    correlation=None,
 ):
     """:func:`run_grid` for seeds ``fold_in(key, s)``, ``s < num_seeds``, in memory-sized batches.
 
-    Without a mesh: one call, seeds in batches of ``seed_batch`` (``lax.map``). With a
+    ``correlation``: None, or ``(root, sample_spectra, iid_noise)`` for correlated samples
+    (see :func:`run_grid`); a seed then also holds its correlated draw.
+
+    Without a mesh: one call, seeds in batches that fit ``max_bytes`` (``lax.map``). With a
     ``jax.sharding.Mesh``: ``max_bytes`` is per device; the seeds run in equal calls (a multiple
     of the device count, padded with extra seeds that are dropped), each call's keys split over
     the mesh's first axis (one seed per device per call on a multi-device CPU mesh; see
@@ -227,14 +280,17 @@ def run_curve(
     itemsize = jnp.dtype(eigvals.dtype).itemsize
     common = dict(mode=mode, ladder=ladder, other=other, independent=independent)
     args = (eigvals, target_weights, noise_var, ridges, jnp.asarray(sizes))
+    unit = seed_bytes(ladder, other, mode, ridges.shape[0], itemsize)
+    if correlation is not None:
+        root, spectra, iid_noise = correlation
+        args = (*args, root, spectra)
+        common["iid_noise"] = bool(iid_noise)
+        unit += itemsize * (ladder[0] + 1) * (other + 1)  # the correlated copy of the draw
+    check_fits_memory(unit, name, "one seed's training set")
     if mesh is None:
-        batch = seed_batch(
-            ladder, other, mode, ridges.shape[0], itemsize, num_seeds, max_bytes, name=name
-        )
+        batch = batch_size(unit, max_bytes, num_seeds)
         return run_grid(seed_keys(key, num_seeds), *args, batch=batch, **common)
     mesh = auto_axes(mesh)
-    unit = seed_bytes(ladder, other, mode, ridges.shape[0], itemsize)
-    check_fits_memory(unit, name, "one seed's training set")
     per_device = batch_size(unit, max_bytes, -(-num_seeds // mesh.size))
     if one_unit_per_device(mesh):
         per_device = 1  # batched LAPACK deadlocks on multi-device CPU meshes

@@ -7,15 +7,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 from jaxtyping import ArrayLike, Float, PRNGKeyArray
 
+from .. import spectra
 from .._batching import DEFAULT_BUCKET_GROWTH, DEFAULT_MAX_BYTES, bucket_ladder
 from .._validate import (
     as_float,
+    check_choice,
     check_count,
     check_key,
     check_positive_number,
@@ -28,6 +31,7 @@ from .._validate import (
     readable_errors,
 )
 from ._engine import EmpiricalRisk, run_curve
+from ._sampling import sample_cov_factors
 
 __all__ = ["learning_curve", "ridge_risk", "width_curve"]
 
@@ -75,6 +79,8 @@ def ridge_risk(
     num_seeds: int = 1,
     *,
     max_bytes: int | None = None,
+    sample_cov: Float[ArrayLike, "p p"] | Callable | None = None,
+    noise: str = "correlated",
 ) -> EmpiricalRisk:
     """Monte-Carlo ridge risk: draw ``num_seeds`` training sets, fit every ridge exactly.
 
@@ -92,6 +98,10 @@ def ridge_risk(
         noise_var: label-noise variance ``σ² >= 0``.
         num_seeds: number of independent training sets (a Python int >= 1).
         max_bytes: memory budget for one batch of seeds (default 1 GiB).
+        sample_cov: correlated samples (THEORY §9): the P × P sample covariance K, or a
+            callable applying a square root of K to a ``(P, m)`` block, exactly as in
+            :func:`sample_data`; the result then has ``corrgcv``.
+        noise: with ``sample_cov``: ``"correlated"`` (noise ∝ K) or ``"iid"``.
 
     Returns:
         An :class:`EmpiricalRisk` whose fields have shape ``(num_seeds, L)``.
@@ -118,6 +128,8 @@ def ridge_risk(
         bucket_growth=None,
         independent=False,
         mesh=None,
+        sample_cov=sample_cov,
+        noise=noise,
         split=False,  # one unpadded size: its side is already that of the true P and N
     )
     return jax.tree_util.tree_map(lambda x: x[0], out)
@@ -137,6 +149,8 @@ def learning_curve(
     bucket_growth: float | None = DEFAULT_BUCKET_GROWTH,
     independent: bool = False,
     mesh: jax.sharding.Mesh | None = None,
+    sample_cov: Float[ArrayLike, "p p"] | Callable | None = None,
+    noise: str = "correlated",
 ) -> EmpiricalRisk:
     """Monte-Carlo learning curve over sample sizes, in one compiled program.
 
@@ -180,6 +194,16 @@ def learning_curve(
             ("seeds",))``) to split the seeds over its first axis. ``max_bytes`` is then per
             device and the seeds run in equal calls, each a multiple of the device count (extra
             seeds are computed and dropped). ``None`` (default): the default device.
+        sample_cov: correlated samples (THEORY §9): the sample covariance K of the *largest*
+            training set, ``(max P, max P)``, or a callable applying a square root of it to a
+            ``(max P, m)`` block (applied once to the identity). P samples have the leading
+            P × P block of K as their covariance; with the matrix form (whose Cholesky factor
+            is the root) the first P rows of a seed's draw are exactly ``sample_data(…,
+            sample_cov=K[:P, :P])``, so the curve stays nested; with ``independent=True``
+            every cell correlates its own draw the same way. The result then has
+            ``corrgcv``, computed with the exact spectrum of each P's K.
+        noise: with ``sample_cov``: ``"correlated"`` (label noise σ K^{1/2} ξ, the default)
+            or ``"iid"`` (σ ξ).
 
     Returns:
         An :class:`EmpiricalRisk` with fields of shape ``(len(num_samples_grid), num_seeds, L)``.
@@ -206,6 +230,8 @@ def learning_curve(
         bucket_growth=bucket_growth,
         independent=independent,
         mesh=mesh,
+        sample_cov=sample_cov,
+        noise=noise,
         split=True,
     )
 
@@ -223,6 +249,8 @@ def _learning_curve(
     bucket_growth,
     independent,
     mesh,
+    sample_cov,
+    noise,
     split,
 ):
     prepared = _prepare(key, eigvals, target_weights, ridges, noise_var, num_seeds)
@@ -237,16 +265,44 @@ def _learning_curve(
         split=n if split else None,
         other=n,
         name=sizes_name,
-        options=(max_bytes, bucket_growth, independent, mesh),
+        options=(max_bytes, bucket_growth, independent, mesh, sample_cov, noise),
     )
+
+
+def _correlation(sample_cov, noise, sizes, mode, num_samples, dtype):
+    """``run_curve``'s ``correlation``: (root of K, K's spectrum per size, iid noise) or None.
+
+    Sample sizes use the leading P × P blocks of the K of the largest size
+    (``spectra.leading_eigvals``); widths share the one K of their P.
+    """
+    check_choice(noise, "noise", ("correlated", "iid"))
+    if sample_cov is None:
+        return None
+    root, k = sample_cov_factors(sample_cov, num_samples, dtype)
+    if mode == "features":
+        spectrum = spectra.leading_eigvals(k, [num_samples])
+        spectra_rows = jnp.broadcast_to(spectrum, (sizes.shape[0], num_samples))
+    else:
+        spectra_rows = spectra.leading_eigvals(k, sizes)
+    # A leading block of a positive-definite K is positive definite: no padding row is > 0 and
+    # every real eigenvalue must be.
+    counts = np.sum(np.asarray(spectra_rows) > 0, axis=1)
+    expected = sizes if mode == "samples" else np.full(sizes.shape, num_samples)
+    if np.any(counts != expected):
+        raise fail(
+            "sample_cov", "must be positive definite (a leading block has an eigenvalue <= 0)"
+        )
+    return root, spectra_rows, noise == "iid"
 
 
 def _run(prepared, sizes, *, mode, split, other, name, options):
     """``run_curve`` on validated inputs; ``options`` = (max_bytes, bucket_growth, independent,
-    mesh) as the caller received them."""
+    mesh, sample_cov, noise) as the caller received them."""
     key, eigvals, target_weights, ridges, noise_var, num_seeds = prepared
-    max_bytes, bucket_growth, independent, mesh = options
+    max_bytes, bucket_growth, independent, mesh, sample_cov, noise = options
     ladder = bucket_ladder(int(sizes.max()), _growth(bucket_growth), split=split)
+    num_samples = int(sizes.max()) if mode == "samples" else other
+    correlation = _correlation(sample_cov, noise, sizes, mode, num_samples, eigvals.dtype)
     return run_curve(
         key,
         num_seeds,
@@ -262,6 +318,7 @@ def _run(prepared, sizes, *, mode, split, other, name, options):
         max_bytes=_budget(max_bytes),
         mesh=_mesh(mesh),
         name=name,
+        correlation=correlation,
     )
 
 
@@ -280,6 +337,8 @@ def width_curve(
     bucket_growth: float | None = DEFAULT_BUCKET_GROWTH,
     independent: bool = False,
     mesh: jax.sharding.Mesh | None = None,
+    sample_cov: Float[ArrayLike, "p p"] | Callable | None = None,
+    noise: str = "correlated",
 ) -> EmpiricalRisk:
     """Monte-Carlo curve over the number of features N (model width), at fixed P.
 
@@ -311,6 +370,9 @@ def width_curve(
             ("seeds",))``) to split the seeds over its first axis. ``max_bytes`` is then per
             device and the seeds run in equal calls, each a multiple of the device count (extra
             seeds are computed and dropped). ``None`` (default): the default device.
+        sample_cov: correlated samples: the P × P sample covariance K (or a callable square
+            root), as in :func:`sample_data`; every width shares it. Adds ``corrgcv``.
+        noise: with ``sample_cov``: ``"correlated"`` or ``"iid"``.
 
     Returns:
         An :class:`EmpiricalRisk` with fields of shape ``(len(num_features_grid), num_seeds, L)``.
@@ -337,5 +399,5 @@ def width_curve(
         split=num_samples - 1,
         other=num_samples,
         name="num_samples" if num_samples >= int(sizes.max()) else "num_features_grid",
-        options=(max_bytes, bucket_growth, independent, mesh),
+        options=(max_bytes, bucket_growth, independent, mesh, sample_cov, noise),
     )

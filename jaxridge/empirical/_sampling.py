@@ -33,7 +33,7 @@ from .._validate import (
     readable_errors,
 )
 
-__all__ = ["draw_normals", "sample_data", "seed_keys"]
+__all__ = ["draw_normals", "sample_cov_factors", "sample_data", "seed_keys"]
 
 
 def seed_keys(key: PRNGKeyArray, num_seeds: int) -> PRNGKeyArray:
@@ -162,6 +162,25 @@ def sample_data(
         rooted = _apply_root(_sample_cov_root(sample_cov, num_samples, dtype), block)
     signal_noise = rooted[:, 0] if noise == "correlated" else xi
     return _correlated(rooted[:, 1:], signal_noise, target_weights, noise_var, eigvecs)
+
+
+def sample_cov_factors(sample_cov, num_samples, dtype):
+    """``(R, K)``: a square root R (``R Rᵀ = K``) of a checked sample covariance and K itself.
+
+    A matrix K gives its Cholesky factor; a callable root gives ``R = sample_cov(I)`` (it is
+    applied once to the P × P identity) and ``K = R Rᵀ``.
+    """
+    if not callable(sample_cov):
+        root = _sample_cov_root(sample_cov, num_samples, dtype)
+        return root, as_float(sample_cov, dtype, "sample_cov")
+    root = jnp.asarray(sample_cov(jnp.eye(num_samples, dtype=dtype)))
+    if root.shape != (num_samples, num_samples):
+        raise ValueError(
+            f"jaxridge: argument `sample_cov` (a callable) must map a block of shape "
+            f"{(num_samples, num_samples)} to the same shape, got {root.shape}"
+        )
+    root = check(root.astype(dtype), ~jnp.isfinite(root), "sample_cov", "returned NaN or inf")
+    return root, jnp.matmul(root, root.T, precision=jax.lax.Precision.HIGHEST)
 
 
 def _sample_cov_root(sample_cov, num_samples, dtype):

@@ -10,9 +10,10 @@ freedom n — solve (THEORY §9.2)
 
     n₁^Σ(κ) = Σ_k e_k/(e_k + κ) = n,   n₁^K(κ̃) = w Σ_μ k_μ/(k_μ + κ̃) = n,   κ κ̃ n = λ P,
 
-where ``w = P/M`` weighs the ``M`` given eigenvalues of K (``w = 1`` when ``M = P``: the exact
-spectrum of a finite K; otherwise a normalised spectrum, e.g. a fine sample of the symbol of
-an infinite Toeplitz K). For K = I this is §2.3: κ̃ = (P − n)/n and κ = λ + κ n/P.
+where ``w = P/M`` weighs the ``M`` positive eigenvalues given for K (zero entries are padding;
+``w = 1`` when ``M = P``: the exact spectrum of a finite K; otherwise a normalised spectrum, e.g.
+a fine sample of the symbol of an infinite Toeplitz K). For K = I this is §2.3: κ̃ = (P − n)/n
+and κ = λ + κ n/P.
 
 The solve (derived for jaxridge). Eliminating κ̃ = λP/(κ n) leaves one scalar equation in
 ``u = log κ``,
@@ -154,9 +155,15 @@ def _log_equation(u, eigvals, sample_eigvals, weight, num_samples, ridge):
     return jnp.log(nk) - jnp.log(n), one_minus_r + r_sigma * nk_minus_n2k / nk
 
 
+def _sample_weight(sample_eigvals, num_samples):
+    """``w = P/M`` with M the number of positive entries (zero entries are padding)."""
+    return num_samples / jnp.sum(sample_eigvals > 0).astype(sample_eigvals.dtype)
+
+
 def _bracket(eigvals, sample_eigvals, num_samples, ridge):
     rank, trace, smallest = spectrum_summary(eigvals)
-    k_min, k_max = jnp.min(sample_eigvals), jnp.max(sample_eigvals)
+    _, _, k_min = spectrum_summary(sample_eigvals)
+    k_max = jnp.max(sample_eigvals)
     lo, _, _ = kappa_log_bracket(rank, trace, smallest, num_samples, ridge / k_max)
     _, hi, _ = kappa_log_bracket(rank, trace, smallest, num_samples, ridge / k_min)
     return lo, jnp.maximum(hi, lo)
@@ -164,7 +171,7 @@ def _bracket(eigvals, sample_eigvals, num_samples, ridge):
 
 def _solve_kappa(eigvals, sample_eigvals, num_samples, ridge, *, max_steps):
     eigvals, sample_eigvals = jax.lax.stop_gradient((eigvals, sample_eigvals))
-    weight = num_samples / sample_eigvals.shape[0]
+    weight = _sample_weight(sample_eigvals, num_samples)
     lo, hi = _bracket(eigvals, sample_eigvals, num_samples, ridge)
     eps = jnp.finfo(lo.dtype).eps
     u, stats = solve_increasing(
@@ -182,7 +189,7 @@ def _solve_kappa(eigvals, sample_eigvals, num_samples, ridge, *, max_steps):
 
 def _kappa_residual(kappa, eigvals, sample_eigvals, num_samples, ridge):
     """G at κ and dG/dκ = (1 − γ)/κ (the root is returned as κ = e^u > 0)."""
-    weight = num_samples / sample_eigvals.shape[0]
+    weight = _sample_weight(sample_eigvals, num_samples)
     blocks = (as_blocks(eigvals), as_blocks(sample_eigvals))
     value, slope = _log_equation(jnp.log(kappa), *blocks, weight, num_samples, ridge)
     return value, slope / kappa
@@ -316,7 +323,10 @@ def correlated_ridge_risk(
         target_weights: ``w̄_k``, shape ``(N,)``.
         sample_eigvals: eigenvalues ``k_μ > 0`` of K, shape ``(M,)``. With ``M = P`` they are
             the exact spectrum of a finite K; with ``M ≠ P`` a normalised spectrum (each weighs
-            P/M), e.g. the symbol of an infinite Toeplitz K on a fine grid.
+            P/M), e.g. the symbol of an infinite Toeplitz K on a fine grid. Zero entries are
+            padding and are not counted in M, so spectra of different P can be stacked into
+            one array (zero-padded to the largest P) and vmapped over a learning curve with
+            one compiled program.
             ``jaxridge.spectra`` does not rescale them: the normalisation of K is the caller's
             (a stationary correlation has ``k`` averaging to 1).
         num_samples: ``P > 0`` (a float; differentiable).
@@ -349,9 +359,10 @@ def correlated_ridge_risk(
     )
     sample_eigvals = check(
         sample_eigvals,
-        sample_eigvals <= 0,
+        (sample_eigvals < 0) | ~jnp.any(sample_eigvals > 0),
         "sample_eigvals",
-        "must be > 0 (the eigenvalues of a positive-definite sample covariance K)",
+        "must be >= 0 with an entry > 0 (the eigenvalues of a positive-definite sample "
+        "covariance K; zero entries are padding)",
     )
     num_samples = check_scalar(
         as_float(num_samples, dtype, "num_samples"), "num_samples", positive=True
@@ -386,7 +397,7 @@ def _correlated_jit(
     throw,
 ):
     rank, _, _ = spectrum_summary(eigvals)
-    weight = num_samples / sample_eigvals.shape[0]
+    weight = _sample_weight(sample_eigvals, num_samples)
     # Branches (module docstring): κ = 0 at λ = 0 with rank Σ <= P; κ̃ = 0 at λ = 0 with
     # rank Σ >= P; both at the threshold. Each root is solved on substitute inputs where it is
     # not used (double-where: finite values and zero tangents on the discarded side).
@@ -396,7 +407,7 @@ def _correlated_jit(
     lam = jnp.where(kappa_zero, jnp.ones_like(ridge), ridge)
     kappa_main, main_stats = _kappa_root(max_steps)(eigvals, sample_eigvals, num_samples, lam)
     # n₁^K = (P/M) Σ k/(k + κ̃) = rank Σ: the ridge of df = rank Σ·M/P on K's eigenvalues.
-    m = sample_eigvals.shape[0]
+    m = num_samples / weight
     target = jnp.where(
         kappa_zero & ~samples_zero, rank * m / num_samples, jnp.full_like(rank, m / 2)
     )

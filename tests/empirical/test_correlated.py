@@ -167,6 +167,176 @@ def test_corrgcv_bad_input(args, name):
         empirical.corrgcv(*args)
 
 
+# ---------------------------------------------------------------- the learning-curve engine
+
+CURVE_RIDGES = np.array([0.0, 1e-3, 0.1])
+
+
+def _direct(key, e, w, p, noise_var, k_matrix, noise, ridges):
+    """One cell by hand: sample_data with the leading block of K, then every ridge."""
+    X, y = empirical.sample_data(key, e, w, p, noise_var, sample_cov=k_matrix, noise=noise)
+    d = empirical.decompose(X, y)
+    df1, kappa, train, gcv_out = empirical.ridge_statistics(d, ridges)
+    test = jnp.sum(e[None, :] * (empirical.ridge_weights(d, ridges) - w[None, :]) ** 2, axis=1)
+    k = jnp.asarray(np.linalg.eigvalsh(np.asarray(k_matrix, np.float64)), DTYPE)
+    defined = np.asarray(df1) < p * (1 - 1e-9)
+    corr = np.full(ridges.shape, np.nan)
+    if defined.any():
+        corr[defined] = empirical.corrgcv(train[defined], df1[defined], k) - noise_var
+    return dict(kappa=kappa, df1=df1, test=test, train=train, gcv=gcv_out - noise_var), corr
+
+
+@pytest.mark.parametrize("independent", [False, True])
+@pytest.mark.parametrize("noise", ["correlated", "iid"])
+def test_learning_curve_cells_are_sample_data_fits(noise, independent):
+    # Cell (i, s) is sample_data(seed key, …, P_i, sample_cov=K[:P_i, :P_i]) fitted directly
+    # (nested: the leading block of K's Cholesky factor is the factor of the leading block);
+    # independent cells use fold_in(seed key, i). P = N = 40 at λ = 0 is left out: there
+    # rounding is amplified by cond(X)² (see learning_curve).
+    n, grid, seeds, noise_var = 40, [13, 40, 57, 70], 2, 0.1
+    e, w = spectra.power_law(n, 1.5, 0.4, dtype=DTYPE)
+    k_full = jnp.asarray(_k_matrix(70, 0.8), DTYPE)
+    ridges = jnp.asarray(CURVE_RIDGES, DTYPE)
+    key = jax.random.key(5)
+    curve = empirical.learning_curve(
+        key,
+        e,
+        w,
+        grid,
+        ridges,
+        noise_var,
+        seeds,
+        sample_cov=k_full,
+        noise=noise,
+        independent=independent,
+    )
+    assert curve.corrgcv.shape == (len(grid), seeds, len(CURVE_RIDGES))
+    for i, p in enumerate(grid):
+        for s in range(seeds):
+            cell_key = jax.random.fold_in(key, s)
+            if independent:
+                cell_key = jax.random.fold_in(cell_key, i)
+            want, corr = _direct(cell_key, e, w, p, noise_var, k_full[:p, :p], noise, ridges)
+            cols = slice(1, None) if p == n else slice(None)
+            for field, value in want.items():
+                np.testing.assert_allclose(
+                    getattr(curve, field)[i, s, cols],
+                    value[cols],
+                    rtol=tol(1e-10, 2e-3),
+                    atol=tol(1e-13, 1e-5),
+                    err_msg=f"{field} P={p}",
+                )
+            np.testing.assert_array_equal(np.isnan(curve.corrgcv[i, s]), np.isnan(corr))
+            np.testing.assert_allclose(
+                curve.corrgcv[i, s, cols], corr[cols], rtol=tol(1e-10, 2e-3), err_msg=f"P={p}"
+            )
+
+
+def test_corrgcv_field_is_nan_only_for_interpolating_fits():
+    # λ = 0: P <= N interpolates (df̂ = P, CorrGCV is 0/0); P > N is ordinary least squares.
+    e, w = spectra.isotropic(30, dtype=DTYPE)
+    k_full = jnp.asarray(_k_matrix(60, 0.5), DTYPE)
+    curve = empirical.learning_curve(
+        jax.random.key(0),
+        e,
+        w,
+        [20, 60],
+        jnp.asarray([0.0, 0.01], DTYPE),
+        0.2,
+        2,
+        sample_cov=k_full,
+    )
+    assert np.all(np.isnan(curve.corrgcv[0, :, 0]))
+    assert np.all(np.isfinite(curve.corrgcv[0, :, 1]))
+    assert np.all(np.isfinite(curve.corrgcv[1]))
+
+
+def test_identity_sample_cov_gives_plain_gcv_and_no_sample_cov_no_field():
+    e, w = spectra.power_law(30, 1.5, 0.4, dtype=DTYPE)
+    ridges = jnp.asarray([1e-3, 0.1], DTYPE)
+    plain = empirical.learning_curve(jax.random.key(1), e, w, [10, 45], ridges, 0.1, 2)
+    assert plain.corrgcv is None
+    ident = empirical.learning_curve(
+        jax.random.key(1), e, w, [10, 45], ridges, 0.1, 2, sample_cov=jnp.eye(45, dtype=DTYPE)
+    )
+    np.testing.assert_allclose(ident.test, plain.test, rtol=tol(1e-11, 1e-4))
+    np.testing.assert_allclose(ident.corrgcv, plain.gcv, rtol=tol(1e-10, 1e-3))
+
+
+def test_width_curve_and_ridge_risk_with_sample_cov():
+    # Width N of width_curve is ridge_risk on the first N features with the same K.
+    e, w = spectra.power_law(50, 1.5, 0.4, dtype=DTYPE)
+    k = jnp.asarray(_k_matrix(35, 0.7), DTYPE)
+    ridges = jnp.asarray([1e-3, 0.1], DTYPE)
+    key = jax.random.key(2)
+    curve = empirical.width_curve(
+        key, e, w, [20, 50], 35, ridges, 0.1, 2, sample_cov=k, noise="iid"
+    )
+    for i, n in enumerate([20, 50]):
+        one = empirical.ridge_risk(key, e[:n], w[:n], 35, ridges, 0.1, 2, sample_cov=k, noise="iid")
+        for field in ("test", "train", "gcv", "corrgcv"):
+            np.testing.assert_allclose(
+                getattr(curve, field)[i],
+                getattr(one, field),
+                rtol=tol(1e-10, 2e-3),
+                err_msg=field,
+            )
+
+
+def test_learning_curve_callable_root_equals_the_matrix():
+    e, w = spectra.power_law(25, 1.5, 0.4, dtype=DTYPE)
+    k = jnp.asarray(_k_matrix(30, 0.6), DTYPE)
+    root = jnp.linalg.cholesky(k)
+    ridges = jnp.asarray([1e-2], DTYPE)
+    args = (jax.random.key(4), e, w, [12, 30], ridges, 0.1, 2)
+    by_matrix = empirical.learning_curve(*args, sample_cov=k)
+    by_callable = empirical.learning_curve(*args, sample_cov=lambda b: root @ b)
+    for field in ("test", "train", "corrgcv"):
+        np.testing.assert_allclose(
+            getattr(by_callable, field), getattr(by_matrix, field), rtol=tol(1e-10, 1e-3)
+        )
+
+
+def test_new_sample_cov_and_grid_reuse_the_compiled_program():
+    import equinox as eqx
+
+    from jaxridge.empirical import _engine
+
+    e, w = spectra.isotropic(20, dtype=DTYPE)
+    ridges = jnp.asarray([1e-2], DTYPE)
+    run = lambda rho, grid: empirical.learning_curve(  # noqa: E731
+        jax.random.key(0),
+        e,
+        w,
+        grid,
+        ridges,
+        0.1,
+        2,
+        sample_cov=jnp.asarray(_k_matrix(40, rho), DTYPE),
+    )
+    run(0.5, [10, 40])
+    before = eqx.debug.get_num_traces(_engine.run_grid)
+    run(0.9, [25, 40])
+    assert eqx.debug.get_num_traces(_engine.run_grid) == before
+
+
+@pytest.mark.parametrize(
+    "kwargs, name",
+    [
+        (dict(sample_cov=np.eye(30)), "sample_cov"),  # not (max P, max P)
+        (dict(sample_cov=np.ones((40, 40))), "sample_cov"),  # singular
+        (dict(sample_cov=lambda b: b[:-1]), "sample_cov"),
+        (dict(sample_cov=np.eye(40), noise="ar1"), "noise"),
+    ],
+)
+def test_learning_curve_bad_sample_cov(kwargs, name):
+    e, w = spectra.isotropic(10, dtype=DTYPE)
+    with pytest.raises(ValueError, match=f"argument `{name}`"):
+        empirical.learning_curve(
+            jax.random.key(0), e, w, [10, 40], jnp.asarray([0.1], DTYPE), 0.1, 2, **kwargs
+        )
+
+
 def test_dtype():
     assert DTYPE == (jnp.float64 if X64 else jnp.float32)
 
@@ -206,12 +376,8 @@ def test_table_cases_monte_carlo_within_three_standard_errors(case, x64):
     k_matrix = _k_of(kind, p)
     k = np.linalg.eigvalsh(k_matrix)
     ridges = jnp.asarray([lam])
-    tests = []
-    for s in range(40):
-        X, y = empirical.sample_data(jax.random.key(100 + s), e, w, p, s2, sample_cov=k_matrix)
-        d = empirical.decompose(X, y)
-        what = empirical.ridge_weights(d, ridges)[0]
-        tests.append(float(jnp.sum(e * (what - w) ** 2)))
+    risk = empirical.ridge_risk(jax.random.key(100), e, w, p, ridges, s2, 40, sample_cov=k_matrix)
+    tests = np.asarray(risk.test[:, 0])
     mean, se = np.mean(tests), np.std(tests, ddof=1) / np.sqrt(len(tests))
     want = float(theory.correlated_ridge_risk(e, w, k, p, lam, s2).test)
     # 3 standard errors, plus 1 % for the finite-size bias of the deterministic equivalent.

@@ -160,6 +160,30 @@ def test_normalised_spectrum_weighs_each_eigenvalue_p_over_m():
         )
 
 
+@pytest.mark.parametrize("lam", [0.0, 1e-2])
+def test_zero_padded_spectra_vmap_over_a_learning_curve(lam):
+    # Zero entries are padding: each P's exact K spectrum, zero-padded to the largest P, under
+    # one vmap equals the unpadded call (both ridgeless branches at λ = 0: P < and > rank Σ).
+    n, sizes = 120, [40, 90, 200]
+    e, w = spectra.power_law(n, 1.5, 0.4, dtype=DTYPE)
+    padded = np.zeros((len(sizes), max(sizes)))
+    for i, p in enumerate(sizes):
+        padded[i, -p:] = ar1(p, 0.8)  # padding first: position does not matter
+    batch = jax.vmap(lambda k, p: theory.correlated_ridge_risk(e, w, k, p, lam, 0.1, throw=False))(
+        jnp.asarray(padded, DTYPE), jnp.asarray(sizes, DTYPE)
+    )
+    assert np.all(batch.converged)
+    for i, p in enumerate(sizes):
+        exact = _risk(e, w, ar1(p, 0.8), p, lam, 0.1)
+        for field in (*SHARED, "kappa_samples"):
+            np.testing.assert_allclose(
+                getattr(batch, field)[i],
+                getattr(exact, field),
+                rtol=tol(1e-11, 2e-4),
+                err_msg=f"{field} P={p}",
+            )
+
+
 @pytest.mark.parametrize("n, p", [(400, 200), (100, 250)])
 @pytest.mark.parametrize("noise", ["correlated", "iid"])
 def test_ridgeless_is_the_small_ridge_limit(n, p, noise):
@@ -259,7 +283,7 @@ def test_gradients_iid_noise_and_ridgeless(x64):
 @pytest.mark.parametrize(
     "kwargs, name",
     [
-        (dict(sample_eigvals=np.array([1.0, 0.0, 2.0])), "sample_eigvals"),
+        (dict(sample_eigvals=np.zeros(3)), "sample_eigvals"),
         (dict(sample_eigvals=np.array([1.0, -1.0])), "sample_eigvals"),
         (dict(sample_eigvals=np.ones((2, 2))), "sample_eigvals"),
         (dict(sample_eigvals=np.array([1.0, np.nan])), "sample_eigvals"),
@@ -424,5 +448,60 @@ def test_kappa_samples_is_the_s_transform_relation():
     ],
 )
 def test_correlation_spectra_bad_input(call, name):
+    with pytest.raises(ValueError, match=f"argument `{name}`"):
+        call()
+
+
+@pytest.mark.parametrize(
+    "kind, value, column",
+    [
+        ("ar1", 0.7, lambda m: 0.7**m),
+        ("nearest_neighbour", -0.6, lambda m: np.where(m == 0, 1.0, np.where(m == 1, -0.3, 0))),
+        ("power_law", 1.5, lambda m: (1.0 + m) ** -1.5),
+    ],
+)
+def test_correlation_matrix_is_the_toeplitz_of_its_spectrum(kind, value, column):
+    # Reference: scipy's Toeplitz matrix of the written column; its eigenvalues are those of
+    # the matching *_correlation function.
+    k = spectra.correlation_matrix(kind, 60, value, dtype=DTYPE)
+    want = toeplitz(column(np.arange(60.0)))
+    np.testing.assert_allclose(k, want, rtol=tol(1e-14, 1e-6), atol=1e-15)
+    finite = {
+        "ar1": spectra.ar1_correlation,
+        "nearest_neighbour": spectra.nearest_neighbour_correlation,
+        "power_law": spectra.power_law_correlation,
+    }
+    np.testing.assert_allclose(
+        np.linalg.eigvalsh(want), finite[kind](60, value, dtype=DTYPE), rtol=tol(1e-12, 1e-5)
+    )
+
+
+def test_leading_eigvals_are_the_blocks_spectra_zero_padded():
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((70, 70))
+    matrix = a @ a.T / 70 + np.eye(70)
+    sizes = [70, 3, 40, 17, 40]
+    rows = spectra.leading_eigvals(jnp.asarray(matrix, DTYPE), sizes)
+    assert rows.shape == (5, 70)
+    for row, p in zip(np.asarray(rows), sizes, strict=True):
+        assert np.all(row[: 70 - p] == 0.0)
+        np.testing.assert_allclose(
+            row[70 - p :], np.linalg.eigvalsh(matrix[:p, :p]), rtol=tol(1e-12, 1e-5)
+        )
+
+
+@pytest.mark.parametrize(
+    "call, name",
+    [
+        (lambda: spectra.correlation_matrix("ar2", 5, 0.5), "kind"),
+        (lambda: spectra.correlation_matrix("ar1", 5, 1.0), "rho"),
+        (lambda: spectra.correlation_matrix("nearest_neighbour", 5, 1.5), "b"),
+        (lambda: spectra.correlation_matrix("power_law", 5, 0.0), "chi"),
+        (lambda: spectra.correlation_matrix("ar1", 0, 0.5), "num_samples"),
+        (lambda: spectra.leading_eigvals(np.eye(4), [5]), "sizes"),
+        (lambda: spectra.leading_eigvals(np.ones((3, 4)), [2]), "matrix"),
+    ],
+)
+def test_correlation_matrix_bad_input(call, name):
     with pytest.raises(ValueError, match=f"argument `{name}`"):
         call()
