@@ -65,6 +65,8 @@ def smallest_unit_bytes(spec) -> tuple[int, str]:
     p_max = int(max(sizes))
     if spec.model == "linear":
         mc = linear_mc_seed_bytes(p_max, n_max, len(ridges), itemsize)
+        if spec.samples is not None:  # the correlated copy of a seed's draw
+            mc += itemsize * (p_max + 1) * (n_max + 1)
         label = f"one Monte-Carlo seed (P={p_max}, N={n_max})"
     else:
         widths = spec.width_values()

@@ -3,12 +3,14 @@
 A *chunk* is one point of the outer axes (spectrum parameters, ``noise_var``, ``width``). It
 computes the whole (num_samples × ridge) plane:
 
-* theory, linear model: one :func:`jaxridge.theory.ridge_risk_grid` call on the flattened plane;
+* theory, linear model: one :func:`jaxridge.theory.ridge_risk_grid` call on the flattened plane
+  (with a ``[samples]`` correlation: a vmapped :func:`jaxridge.theory.correlated_ridge_risk`,
+  each P with the exact spectrum of its K, ``spectra.leading_eigvals``);
 * theory, random features: a jitted ``vmap`` of :func:`jaxridge.theory.rf_risk` (or
   ``deep_rf_risk``) over the flattened plane, in batches that fit ``max_bytes``;
 * Monte Carlo, linear model: :func:`jaxridge.empirical.learning_curve` with the sweep's device
   mesh (one draw and one decomposition per (P, seed) for every ridge, seeds split over the
-  devices);
+  devices; with ``[samples]`` its ``sample_cov`` is the K of the largest P);
 * Monte Carlo, random features: :func:`jaxridge.empirical.rf_ridge_risk` (or
   ``deep_rf_ridge_risk``) per sample size (its shapes depend on P; each P compiles once), on
   ``num_replicates`` independent seed grids; means and standard errors over the replicates.
@@ -31,6 +33,7 @@ what makes resuming exact.
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 import time
@@ -133,6 +136,53 @@ def _linear_theory(eigvals, weights, noise_var, ps, lams, mesh, dtype) -> dict:
     }
 
 
+def _correlated_point(eigvals, weights, noise_var, sample_eigvals, num_samples, ridge, *, noise):
+    return theory.correlated_ridge_risk(
+        eigvals, weights, sample_eigvals, num_samples, ridge, noise_var, noise=noise
+    )
+
+
+# One jitted vmap per noise model (the model is static).
+_correlated_batch = {
+    noise: jax.jit(
+        jax.vmap(
+            functools.partial(_correlated_point, noise=noise), in_axes=(None, None, None, 0, 0, 0)
+        )
+    )
+    for noise in ("correlated", "iid")
+}
+
+
+def _correlated_theory(eigvals, weights, noise_var, k_rows, ps, lams, noise, mesh, dtype):
+    """``correlated_ridge_risk`` on the (P, λ) plane, each P with its exact K spectrum (the
+    zero-padded rows of ``spectra.leading_eigvals``), one vmapped program sharded like
+    ``_linear_theory``."""
+    flat_p = np.repeat(ps, len(lams)).astype(dtype)
+    flat_l = np.tile(lams, len(ps)).astype(dtype)
+    flat_k = np.repeat(np.asarray(k_rows), len(lams), axis=0).astype(dtype)
+    count = flat_p.shape[0]
+    padded = -(-count // mesh.size) * mesh.size
+    args = (eigvals, weights, jnp.asarray(noise_var, dtype))
+    # Padding points repeat the first one (a solvable problem), and are dropped.
+    rows = [pad_with_first(a, padded) for a in (flat_k, flat_p, flat_l)]
+    if mesh.size > 1:
+        args = tuple(replicate(a, mesh) for a in args)
+        rows = [shard(a, mesh) for a in rows]
+    else:
+        rows = [jnp.asarray(a) for a in rows]
+    out = _correlated_batch[noise](*args, *rows)
+    return {
+        names.theory(name): to_host(value)[:count].reshape(len(ps), len(lams))
+        for name, value in _fields(out).items()
+    }
+
+
+def pad_with_first(a: np.ndarray, length: int) -> np.ndarray:
+    """``a`` extended along axis 0 to ``length`` with copies of its first entry."""
+    extra = length - a.shape[0]
+    return a if extra == 0 else np.concatenate([a, np.repeat(a[:1], extra, axis=0)])
+
+
 def _rf_point(eigvals, weights, widths, noise_var, feature_vars, num_samples, ridge):
     if widths.shape[0] == 1:
         return theory.rf_risk(
@@ -178,7 +228,12 @@ def _rf_theory(spec, eigvals, weights, widths, noise_var, fvar, ps, lams, mesh, 
 # ------------------------------------------------------------------------------ Monte Carlo
 
 
-def _linear_mc(spec, key, eigvals, weights, noise_var, sizes, lams, mesh, dtype) -> dict:
+def _linear_mc(
+    spec, key, eigvals, weights, noise_var, sizes, lams, mesh, dtype, sample_cov=None
+) -> dict:
+    correlated = {}
+    if sample_cov is not None:
+        correlated = dict(sample_cov=sample_cov, noise=spec.samples["noise"])
     out = empirical.learning_curve(
         key,
         eigvals,
@@ -190,6 +245,7 @@ def _linear_mc(spec, key, eigvals, weights, noise_var, sizes, lams, mesh, dtype)
         max_bytes=spec.max_bytes,
         independent=spec.fit,
         mesh=mesh,
+        **correlated,
     )
     result = {}
     for name, value in _fields(out).items():
@@ -319,6 +375,24 @@ def compute_chunk(spec: SweepSpec, index: int, point: dict, mesh: Mesh) -> dict:
     ps, lams = _plane(spec)
     key = jax.random.fold_in(jax.random.key(spec.seed), index)
     out: dict = {}
+    if spec.model == "linear" and spec.samples is not None:
+        # Correlated samples: one K for the largest P; P samples use its leading block.
+        k_matrix = spectra.correlation_matrix(
+            spec.samples["kind"], int(ps.max()), params[spec.samples_param()], dtype=dtype
+        )
+        if spec.theory:
+            k_rows = spectra.leading_eigvals(k_matrix, [int(p) for p in ps])
+            noise = spec.samples["noise"]
+            out.update(
+                _correlated_theory(
+                    eigvals, weights, noise_var, k_rows, ps, lams, noise, mesh, dtype
+                )
+            )
+        if spec.monte_carlo:
+            out.update(
+                _linear_mc(spec, key, eigvals, weights, noise_var, ps, lams, mesh, dtype, k_matrix)
+            )
+        return out
     if spec.model == "linear":
         if spec.theory:
             out.update(_linear_theory(eigvals, weights, noise_var, ps, lams, mesh, dtype))

@@ -50,6 +50,13 @@ SPECTRUM_PARAMS: dict[str, dict[str, tuple[Any, bool, str]]] = {
     "file": {"path": (_REQUIRED, False, "path")},
 }
 GRID_KEYS = ("num_samples", "ridge", "noise_var", "width")
+# Correlated samples (THEORY §9): kind -> its parameter (may be an axis) and that value's kind.
+SAMPLES_PARAMS = {
+    "ar1": ("rho", "nonnegative"),
+    "nearest_neighbour": ("b", "real"),
+    "power_law": ("chi", "positive"),
+}
+NOISE_MODELS = ("correlated", "iid")
 TOP_KEYS = (
     "name",
     "model",
@@ -65,6 +72,7 @@ TOP_KEYS = (
     "devices",
     "spectrum",
     "grid",
+    "samples",
 )
 # Keys that change how a sweep runs but never its results (left out of the resume hash).
 RUN_ONLY_KEYS = ("max_bytes", "devices")
@@ -185,6 +193,11 @@ class SweepSpec:
         noise_var = 0.0
         width = [100, 400]            # random features; deep: [[800, 600], [400, 400]]
 
+        [samples]                     # optional: correlated training rows (linear model)
+        kind = "ar1"                  # ar1 (rho) | nearest_neighbour (b) | power_law (chi)
+        rho = 0.9                     # the kind's parameter; a list makes an axis
+        noise = "correlated"          # label noise ∝ K, or "iid"
+
     Spectrum kinds and their keys: ``power_law`` (``num_features``, ``alpha``, ``r``,
     ``normalize``), ``isotropic`` (``num_features``, ``norm2``), ``blocks`` (``sizes``,
     ``values``, ``weights``, ``target_norm``), ``file`` (``path`` of an ``.npz`` holding
@@ -218,6 +231,12 @@ class SweepSpec:
         feature_var: random features: the entry variance of the weights (default 1/D).
         max_bytes: memory budget per device for one batch of work.
         devices: ``"all"`` or the number of devices to shard over.
+        samples: ``None`` (i.i.d. rows), or the ``[samples]`` table: the sample correlation
+            K of THEORY §9.4 (``spectra.correlation_matrix(kind, P, value)``) and the noise
+            model. Theory is then :func:`jaxridge.theory.correlated_ridge_risk` with each P's
+            exact K spectrum, Monte Carlo :func:`jaxridge.empirical.learning_curve` with
+            ``sample_cov`` (adding ``mc_corrgcv``); ``num_samples`` must then be integers.
+            Linear model only, and not with ``fit`` (which fits the i.i.d. theory).
 
     Example:
         >>> spec = SweepSpec.from_toml('''
@@ -250,6 +269,7 @@ class SweepSpec:
     feature_var: float | None = None
     max_bytes: int = 1_000_000_000
     devices: str | int = "all"
+    samples: Mapping[str, Any] | None = None
 
     # ------------------------------------------------------------------ construction
 
@@ -306,6 +326,8 @@ class SweepSpec:
             raise _fail("devices", f"must be 'all' or an int >= 1, got {dev!r}")
         set_(self, "spectrum", self._check_spectrum(self.spectrum))
         set_(self, "grid", self._check_grid(self.grid))
+        if self.samples is not None:
+            set_(self, "samples", self._check_samples(self.samples))
         if self.fit:
             if (
                 self.model != "linear"
@@ -356,6 +378,35 @@ class SweepSpec:
             if any(v < 0 for v in out["values"]):
                 raise _fail("spectrum.values", "must be >= 0")
         return out
+
+    def _check_samples(self, table) -> dict:
+        params = sorted({name for name, _ in SAMPLES_PARAMS.values()})
+        _check_keys(table, ("kind", *params, "noise"), "samples")
+        kind = table.get("kind")
+        if kind not in SAMPLES_PARAMS:
+            raise _fail("samples.kind", f"must be one of {', '.join(SAMPLES_PARAMS)}, got {kind!r}")
+        name, vkind = SAMPLES_PARAMS[kind]
+        _check_keys(table, ("kind", name, "noise"), "samples")
+        if name not in table:
+            raise _fail(f"samples.{name}", f"is required for kind = {kind!r}")
+        values, _ = _expand(table[name], f"samples.{name}")
+        for v in values:
+            _check_value(v, vkind, f"samples.{name}")
+            if kind == "ar1" and not v < 1:
+                raise _fail("samples.rho", f"must satisfy 0 <= rho < 1, got {v!r}")
+            if kind == "nearest_neighbour" and not abs(v) < 1:
+                raise _fail("samples.b", f"must satisfy |b| < 1, got {v!r}")
+        noise = table.get("noise", "correlated")
+        if noise not in NOISE_MODELS:
+            raise _fail("samples.noise", f"must be correlated or iid, got {noise!r}")
+        if self.model != "linear":
+            raise _fail("samples", "is available for model = 'linear' only")
+        if self.fit:
+            raise _fail("compute", "fit is not available with [samples] (it fits i.i.d. theory)")
+        for v in _expand(self.grid["num_samples"], "grid.num_samples")[0]:
+            if not (isinstance(self.grid["num_samples"], Mapping) or float(v).is_integer()):
+                raise _fail("grid.num_samples", f"must be integers with [samples], got {v!r}")
+        return {"kind": kind, name: _plain(table[name]), "noise": noise}
 
     def _check_grid(self, table) -> dict:
         _check_keys(table, GRID_KEYS, "grid")
@@ -453,7 +504,7 @@ class SweepSpec:
         out: dict[str, Any] = {}
         for field in dataclasses.fields(self):
             value = getattr(self, field.name)
-            if field.name == "feature_var" and value is None:
+            if field.name in ("feature_var", "samples") and value is None:
                 continue
             if field.name == "num_replicates" and self.model == "linear":
                 continue  # random features only (and linear specs keep their resume hash)
@@ -465,7 +516,9 @@ class SweepSpec:
         """The spec as TOML text; ``SweepSpec.from_toml(spec.to_toml()) == spec``."""
         data = self.to_dict()
         lines = [f"{k} = {_toml_value(v)}" for k, v in data.items() if not isinstance(v, Mapping)]
-        for table in ("spectrum", "grid"):
+        for table in ("spectrum", "grid", "samples"):
+            if table not in data:
+                continue
             lines.append("")
             lines.append(f"[{table}]")
             lines.extend(f"{k} = {_toml_value(v)}" for k, v in data[table].items())
@@ -507,6 +560,11 @@ class SweepSpec:
             if is_axis:
                 kind = SPECTRUM_PARAMS[self.spectrum["kind"]][key][2]
                 out.append(Axis(key, tuple(_coerce(values, kind)), True))
+        if self.samples is not None:
+            name = self.samples_param()
+            values, is_axis = _expand(self.samples[name], f"samples.{name}")
+            if is_axis:
+                out.append(Axis(name, tuple(float(v) for v in values), True))
         values, is_axis = _expand(self.grid["noise_var"], "grid.noise_var")
         if is_axis:
             out.append(Axis("noise_var", tuple(float(v) for v in values), True))
@@ -539,7 +597,7 @@ class SweepSpec:
 
     def num_samples_values(self) -> list:
         values, _ = _expand(self.grid["num_samples"], "grid.num_samples")
-        if self.monte_carlo:
+        if self.monte_carlo or self.samples is not None:
             return _unique_ints(values)
         return [float(v) for v in values]
 
@@ -550,11 +608,17 @@ class SweepSpec:
         for key, value in self.spectrum.items():
             if key != "kind" and key not in axes:
                 out[key] = value
+        if self.samples is not None and self.samples_param() not in axes:
+            out[self.samples_param()] = float(self.samples[self.samples_param()])
         if "noise_var" not in axes:
             out["noise_var"] = float(self.grid["noise_var"])
         if "width" in self.grid and "width" not in axes:
             out["width"] = self.width_values()[0]
         return out
+
+    def samples_param(self) -> str:
+        """The name of the ``[samples]`` kind's parameter (``rho``, ``b`` or ``chi``)."""
+        return SAMPLES_PARAMS[self.samples["kind"]][0]
 
     def itemsize(self) -> int:
         return 8 if self.dtype == "float64" else 4

@@ -15,7 +15,8 @@ from tests.sweep import DTYPE_NAME, tiny_spec
 # The solver status fields (None unless throw=False) are not stored by the sweep.
 STATUS = ("converged", "num_steps", "residual")
 RIDGE_FIELDS = tuple(f for f in theory.RidgeRisk.__dataclass_fields__ if f not in STATUS)
-MC_FIELDS = tuple(empirical.EmpiricalRisk.__dataclass_fields__)
+# Without a [samples] section there is no corrgcv (it needs a sample covariance).
+MC_FIELDS = tuple(f for f in empirical.EmpiricalRisk.__dataclass_fields__ if f != "corrgcv")
 
 
 @pytest.fixture(scope="module")
@@ -225,3 +226,100 @@ def test_fit_equals_a_direct_fit_of_independent_curves(x64):
     assert ds.fit_alpha.dims == ("ridge",)
     assert ds.fit_test.dims == ("num_samples", "ridge")
     assert 0 < float(ds.fit_chi2.values[0]) < 4
+
+
+CORRELATED = dict(
+    name="ar1",
+    model="linear",
+    compute=["theory", "monte_carlo"],
+    dtype=DTYPE_NAME,
+    seed=5,
+    num_seeds=3,
+    keep_seeds=True,
+    devices=1,
+    spectrum=dict(kind="power_law", num_features=30, alpha=1.5, r=0.4),
+    grid=dict(num_samples=[12, 30, 45], ridge=[0.0, 1e-2], noise_var=0.1),
+)
+
+
+@pytest.mark.parametrize("noise", ["correlated", "iid"])
+def test_samples_section_equals_the_public_functions(noise):
+    # [samples]: theory = correlated_ridge_risk with each P's exact K spectrum (a reference
+    # built here from scipy's Toeplitz and numpy's eigvalsh), Monte Carlo = learning_curve
+    # with sample_cov = the K of the largest P; the correlation parameter is an outer axis.
+    from scipy.linalg import toeplitz
+
+    spec = SweepSpec.from_dict(
+        dict(CORRELATED, samples=dict(kind="ar1", rho=[0.3, 0.8], noise=noise))
+    )
+    assert SweepSpec.from_toml(spec.to_toml()) == spec
+    ds = run(spec, progress=False)
+    assert ds.mc_corrgcv.dims == ("rho", "num_samples", "ridge")
+    e, w = spectra.power_law(30, 1.5, 0.4, dtype=DTYPE)
+    for chunk, rho in enumerate([0.3, 0.8]):
+        cell = ds.sel(rho=rho)
+        k_full = toeplitz(rho ** np.arange(45.0))
+        for i, p in enumerate([12, 30, 45]):
+            k = np.linalg.eigvalsh(k_full[:p, :p])
+            for j, lam in enumerate([0.0, 1e-2]):
+                want = theory.correlated_ridge_risk(e, w, k, p, lam, 0.1, noise=noise)
+                for f in ("test", "train", "kappa_samples"):
+                    assert_allclose(
+                        cell[f"theory_{f}"].values[i, j], getattr(want, f), rtol=tol(1e-10, 1e-4)
+                    )
+        key = jax.random.fold_in(jax.random.key(5), chunk)
+        mc = empirical.learning_curve(
+            key,
+            e,
+            w,
+            [12, 30, 45],
+            jnp.asarray([0.0, 1e-2], DTYPE),
+            jnp.asarray(0.1, DTYPE),
+            3,
+            sample_cov=jnp.asarray(k_full, DTYPE),
+            noise=noise,
+        )
+        # P = N = 30 at λ = 0 (the interpolation threshold) is left out: rounding there is
+        # amplified by cond(X)² (see learning_curve).
+        usable = np.ones((3, 2), bool)
+        usable[1, 0] = False
+        for f in ("test", "train", "corrgcv"):
+            seeds = np.moveaxis(np.asarray(getattr(mc, f)), 1, 2)
+            assert_allclose(
+                cell[f"mc_{f}_seeds"].values[usable], seeds[usable], rtol=tol(1e-10, 1e-4)
+            )
+
+
+@pytest.mark.parametrize(
+    "samples, extra, name",
+    [
+        (dict(kind="ar2", rho=0.5), {}, "samples.kind"),
+        (dict(kind="ar1", rho=1.0), {}, "samples.rho"),
+        (dict(kind="ar1"), {}, "samples.rho"),
+        (dict(kind="ar1", b=0.5), {}, "samples"),
+        (dict(kind="nearest_neighbour", b=-1.5), {}, "samples.b"),
+        (dict(kind="power_law", chi=0.0), {}, "samples.chi"),
+        (dict(kind="ar1", rho=0.5, noise="ar"), {}, "samples.noise"),
+        (
+            dict(kind="ar1", rho=0.5),
+            dict(compute=["theory"], grid=dict(num_samples=[10.5, 20], ridge=0.1)),
+            "grid.num_samples",
+        ),
+    ],
+)
+def test_samples_section_bad_input(samples, extra, name):
+    with pytest.raises(ValueError, match=f"argument `{name}`"):
+        SweepSpec.from_dict(dict(CORRELATED, samples=samples, **extra))
+
+
+def test_samples_need_the_linear_model():
+    with pytest.raises(ValueError, match="argument `samples`"):
+        SweepSpec.from_dict(
+            dict(
+                CORRELATED,
+                model="random_features",
+                samples=dict(kind="ar1", rho=0.5),
+                grid=dict(CORRELATED["grid"], width=20),
+                keep_seeds=False,
+            )
+        )
