@@ -2,7 +2,9 @@
 
 from . import scaling as scaling
 from .correlated import CorrelatedRidgeRisk as CorrelatedRidgeRisk
+from .correlated import CorrelatedTestPoint as CorrelatedTestPoint
 from .correlated import correlated_ridge_risk as correlated_ridge_risk
+from .correlated import correlated_test_point as correlated_test_point
 from .correlated import kappa_from_df as kappa_from_df
 from .density import marchenko_pastur_density as marchenko_pastur_density
 from .density import marchenko_pastur_edges as marchenko_pastur_edges

@@ -78,7 +78,13 @@ from ._numerics import (
 )
 from .linear import with_stats
 
-__all__ = ["CorrelatedRidgeRisk", "correlated_ridge_risk", "kappa_from_df"]
+__all__ = [
+    "CorrelatedRidgeRisk",
+    "CorrelatedTestPoint",
+    "correlated_ridge_risk",
+    "correlated_test_point",
+    "kappa_from_df",
+]
 
 NOISE_MODELS = ("correlated", "iid")
 
@@ -465,3 +471,113 @@ def _correlated_jit(
         train=train,
     )
     return out if throw else with_stats(out, stats)
+
+
+# --------------------------------------------------------------------------------------------
+# A test point correlated with the training window (THEORY §9.5).
+# --------------------------------------------------------------------------------------------
+
+
+class CorrelatedTestPoint(eqx.Module):
+    """Errors at a test point correlated with the training samples (THEORY §9.5).
+
+    ========  ===================================================================================
+    field     meaning
+    ========  ===================================================================================
+    factor    c = 1 − kᵀ(K + 2κ̃)(K + κ̃)⁻²k  (``ρ_c ≤ c ≤ 1``, ρ_c = 1 − kᵀK⁻¹k; 1 for k = 0)
+    test      E_g(τ), noise-free test label: ``c·E_g + σ² kᵀC(K + κ̃)⁻²k``
+    test_out  E_out(τ), noisy test label: ``c·E_out`` (noise ∝ K) or
+              ``c·E_g + σ²(1 + kᵀ(K + κ̃)⁻²k)`` (i.i.d. noise)
+    ========  ===================================================================================
+    """
+
+    factor: Array
+    test: Array
+    test_out: Array
+
+
+@readable_errors
+def correlated_test_point(
+    sample_cov: Float[ArrayLike, "p p"],
+    cross_cov: Float[ArrayLike, " p"],
+    kappa_samples: ArrayLike,
+    test: ArrayLike,
+    noise_var: ArrayLike = 0.0,
+    *,
+    noise: str = "correlated",
+) -> CorrelatedTestPoint:
+    """Test error at a point correlated with the training window (THEORY §9.5).
+
+    The test point's covariates have correlation ``k_μ`` with training sample μ (the same
+    feature covariance Σ: ``Cov(x*, x_μ) = k_μ Σ``), e.g. the next step of a stationary
+    series: for AR(1) at lag τ after the window, ``k_μ = ρ^{P − μ + τ}`` (μ = 1…P). Its
+    label noise has the samples' correlation (``noise="correlated"``: ``Cov(ε*, ε_μ) =
+    σ² k_μ``) or is independent (``"iid"``). Only the average over training sets is predicted:
+    the risk at one point next to the window does not concentrate.
+
+    Args:
+        sample_cov: the P × P sample covariance K of the training rows (positive definite;
+            its symmetric part is used).
+        cross_cov: ``k``, shape ``(P,)``, with ``kᵀK⁻¹k < 1`` (the joint covariance of the
+            window and the test point is positive definite).
+        kappa_samples: κ̃ of the same problem (``correlated_ridge_risk(...).kappa_samples``).
+        test: its E_g for an independent test point (``correlated_ridge_risk(...).test``).
+        noise_var: σ².
+        noise: ``"correlated"`` or ``"iid"``, as in :func:`correlated_ridge_risk`.
+
+    Returns:
+        A :class:`CorrelatedTestPoint`. Differentiable in every float argument.
+
+    Example:
+        >>> import numpy as np
+        >>> from jaxridge import spectra, theory
+        >>> e, w = spectra.isotropic(100)
+        >>> m = spectra.correlation_matrix("ar1", 206, 0.9)     # window of 200, lag τ = 5
+        >>> K, k = m[:200, :200], m[:200, -1]
+        >>> risk = theory.correlated_ridge_risk(e, w, np.linalg.eigvalsh(K), 200.0, 1e-2, 0.25)
+        >>> point = theory.correlated_test_point(K, k, risk.kappa_samples, risk.test, 0.25)
+    """
+    dtype = common_dtype(sample_cov, cross_cov, kappa_samples, test, noise_var)
+    k_matrix = as_float(sample_cov, dtype, "sample_cov")
+    if k_matrix.ndim != 2 or k_matrix.shape[0] != k_matrix.shape[1]:
+        raise ValueError(
+            f"jaxridge: argument `sample_cov` must be a square matrix, got shape {k_matrix.shape}"
+        )
+    p = k_matrix.shape[0]
+    k_matrix = check(k_matrix, ~jnp.isfinite(k_matrix), "sample_cov", "contains NaN or inf")
+    cross = check_vector(as_float(cross_cov, dtype, "cross_cov"), "cross_cov", length=p)
+    kt = check_scalar(
+        as_float(kappa_samples, dtype, "kappa_samples"), "kappa_samples", nonnegative=True
+    )
+    test = check_scalar(as_float(test, dtype, "test"), "test", nonnegative=True)
+    noise_var = check_scalar(as_float(noise_var, dtype, "noise_var"), "noise_var", nonnegative=True)
+    check_choice(noise, "noise", NOISE_MODELS)
+    out, rho = _test_point_jit(k_matrix, cross, kt, test, noise_var, noise == "correlated")
+    bad = ~(rho < 1) | ~jnp.all(jnp.isfinite(out.factor))
+    factor = check(
+        out.factor,
+        bad,
+        "cross_cov",
+        "must satisfy kᵀK⁻¹k < 1 with K positive definite (a valid joint covariance)",
+    )
+    return CorrelatedTestPoint(factor=factor, test=out.test, test_out=out.test_out)
+
+
+@functools.partial(jax.jit, static_argnums=5)
+def _test_point_jit(k_matrix, cross, kt, test, noise_var, noise_k):
+    # v = (K + κ̃)⁻¹k; kᵀ(K + κ̃)⁻²k = vᵀv, kᵀK(K + κ̃)⁻²k = vᵀKv, and
+    # c = 1 − kᵀ(K + 2κ̃)(K + κ̃)⁻²k = 1 − vᵀKv − 2κ̃ vᵀv (no K⁻¹).
+    hi = jax.lax.Precision.HIGHEST
+    k_matrix = 0.5 * (k_matrix + k_matrix.T)  # the symmetric part (exact for a symmetric K)
+    eye = jnp.eye(k_matrix.shape[0], dtype=k_matrix.dtype)
+    factor = jax.scipy.linalg.cho_factor(k_matrix + kt * eye, lower=True)
+    v = jax.scipy.linalg.cho_solve(factor, cross)
+    q0 = jnp.sum(v * v)
+    q1 = jnp.sum(v * jnp.matmul(k_matrix, v, precision=hi))
+    c = 1.0 - q1 - 2.0 * kt * q0
+    # ρ_c = kᵀK⁻¹k, for the validity check only.
+    rho = jnp.sum(cross * jax.scipy.linalg.cho_solve(jax.scipy.linalg.cho_factor(k_matrix), cross))
+    label = q1 if noise_k else q0
+    test_tau = c * test + noise_var * label
+    test_out = c * (test + noise_var) if noise_k else c * test + noise_var * (1.0 + q0)
+    return CorrelatedTestPoint(factor=c, test=test_tau, test_out=test_out), rho

@@ -505,3 +505,116 @@ def test_leading_eigvals_are_the_blocks_spectra_zero_padded():
 def test_correlation_matrix_bad_input(call, name):
     with pytest.raises(ValueError, match=f"argument `{name}`"):
         call()
+
+
+# ---------------------------------------------------------------- correlated test point (§9.5)
+
+
+def _test_point_monte_carlo(n, p, rho, lam, s2, tau, noise, seeds, rng):
+    """Rao–Blackwellised NumPy Monte Carlo of E_out(τ) and E_g(τ) (Σ = I, ‖w̄‖ = 1): given a
+    training set, the test point of an AR(1) series at lag τ after the window is Gaussian with
+    mean kᵀK⁻¹X and covariance (1 − kᵀK⁻¹k)Σ (its noise likewise), so the error averaged over
+    the test point is exact per draw; the draws are averaged."""
+    joint = toeplitz(rho ** np.arange(p + tau + 1.0))
+    k_matrix, cross = joint[:p, :p], joint[:p, -1]
+    root = np.linalg.cholesky(k_matrix)
+    a = np.linalg.solve(k_matrix, cross)
+    keep = 1.0 - cross @ a
+    wbar = np.ones(n) / np.sqrt(n)
+    out, label_free = [], []
+    for _ in range(seeds):
+        x = root @ rng.standard_normal((p, n))
+        xi = rng.standard_normal(p)
+        eps = np.sqrt(s2) * (root @ xi if noise == "correlated" else xi)
+        y = x @ wbar + eps
+        what = np.linalg.solve(x.T @ x / p + lam * np.eye(n), x.T @ y / p)
+        eg = np.sum((what - wbar) ** 2)
+        miss = x @ (wbar - what)
+        shift = a @ (miss + eps) if noise == "correlated" else a @ miss
+        out.append(keep * eg + s2 * (keep if noise == "correlated" else 1.0) + shift**2)
+        label_free.append(keep * eg + (a @ miss) ** 2)
+    return k_matrix, cross, np.array(out), np.array(label_free)
+
+
+@pytest.mark.parametrize("tau", [0, 5, 30])
+@pytest.mark.parametrize("noise", ["correlated", "iid"])
+def test_correlated_test_point_matches_numpy_monte_carlo(noise, tau, x64):
+    n, p, rho, lam, s2, seeds = 150, 300, 0.8, 0.05, 0.25, 40
+    rng = np.random.default_rng(7 + tau)
+    k_matrix, cross, out, label_free = _test_point_monte_carlo(
+        n, p, rho, lam, s2, tau, noise, seeds, rng
+    )
+    e, w = spectra.isotropic(n)
+    risk = theory.correlated_ridge_risk(
+        e, w, np.linalg.eigvalsh(k_matrix), float(p), lam, s2, noise=noise
+    )
+    point = theory.correlated_test_point(
+        k_matrix, cross, risk.kappa_samples, risk.test, s2, noise=noise
+    )
+    # 3 standard errors plus 3 % for the finite-size bias of the deterministic equivalent.
+    for got, draws in ((point.test_out, out), (point.test, label_free)):
+        se = draws.std(ddof=1) / np.sqrt(seeds)
+        assert abs(draws.mean() - float(got)) <= 3 * se + 0.03 * float(got), (
+            noise,
+            tau,
+            draws.mean(),
+            se,
+            float(got),
+        )
+    # ρ_c = 1 − kᵀK⁻¹k ≤ c ≤ 1, and c is 1 − kᵀK⁻¹k + κ̃² kᵀK⁻¹(K + κ̃)⁻²k (the K⁻¹ form).
+    kt = float(risk.kappa_samples)
+    inv_k = np.linalg.solve(k_matrix, cross)
+    shifted = np.linalg.solve(
+        k_matrix + kt * np.eye(p), np.linalg.solve(k_matrix + kt * np.eye(p), cross)
+    )
+    want = 1.0 - cross @ inv_k + kt**2 * inv_k @ shifted
+    np.testing.assert_allclose(point.factor, want, rtol=1e-10)
+    assert 1.0 - cross @ inv_k <= float(point.factor) <= 1.0
+
+
+@pytest.mark.parametrize("noise", ["correlated", "iid"])
+def test_uncorrelated_test_point_is_the_independent_one(noise):
+    # k = 0: c = 1 and the errors are those of an independent test point.
+    k_matrix = toeplitz(0.7 ** np.arange(40.0))
+    point = theory.correlated_test_point(
+        jnp.asarray(k_matrix, DTYPE), jnp.zeros(40, DTYPE), 0.3, 0.2, 0.1, noise=noise
+    )
+    np.testing.assert_allclose(point.factor, 1.0, rtol=tol(1e-15, 1e-6))
+    np.testing.assert_allclose(point.test, 0.2, rtol=tol(1e-15, 1e-6))
+    np.testing.assert_allclose(point.test_out, 0.3, rtol=tol(1e-15, 1e-6))
+
+
+def test_correlated_test_point_gradients(x64):
+    k_matrix = toeplitz(0.6 ** np.arange(12.0))
+    cross = 0.6 ** np.arange(12.0, 0.0, -1.0)
+    for noise in ("correlated", "iid"):
+        check_grads(
+            lambda k, c, kt, t, s2, noise=noise: (
+                theory.correlated_test_point(k, c, kt, t, s2, noise=noise).test_out
+            ),
+            (k_matrix, cross, 0.3, 0.2, 0.1),
+            order=1,
+            modes=["rev", "fwd"],
+        )
+
+
+@pytest.mark.parametrize(
+    "kwargs, name",
+    [
+        (dict(sample_cov=np.ones((3, 4))), "sample_cov"),
+        (dict(cross_cov=np.ones(4)), "cross_cov"),
+        (dict(cross_cov=np.array([2.0, 0.0, 0.0])), "cross_cov"),  # kᵀK⁻¹k > 1
+        (dict(kappa_samples=-1.0), "kappa_samples"),
+        (dict(test=np.nan), "test"),
+        (dict(noise_var=-0.1), "noise_var"),
+        (dict(noise="ar1"), "noise"),
+    ],
+)
+def test_correlated_test_point_bad_input(kwargs, name):
+    args = dict(
+        sample_cov=np.eye(3), cross_cov=np.zeros(3), kappa_samples=0.1, test=0.2, noise_var=0.1
+    )
+    args.update(kwargs)
+    noise = args.pop("noise", "correlated")
+    with pytest.raises(ValueError, match=f"argument `{name}`"):
+        theory.correlated_test_point(**args, noise=noise)
