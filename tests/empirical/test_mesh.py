@@ -83,3 +83,17 @@ def test_sharded_chunks_equal_one_device():
     e, w = _problem()
     args = (jax.random.key(8), e, w, [9, 24], jnp.asarray(RIDGES, DTYPE), 0.0, SEEDS)
     _close(learning_curve(*args, mesh=_mesh(4), max_bytes=1), learning_curve(*args))
+
+
+@pytest.mark.parametrize("noise", ["correlated", "iid"])
+def test_sharded_correlated_curve_equals_one_device(noise):
+    # With a sample covariance the root and the per-size spectra are replicated over the mesh
+    # and the seeds split as before: the same draws, CorrGCV included.
+    e, w = _problem()
+    ridges = jnp.asarray(RIDGES, DTYPE)
+    k = spectra.correlation_matrix("ar1", 28, 0.7, dtype=DTYPE)
+    args = (jax.random.key(3), e, w, [6, 15, 28], ridges, 0.05, SEEDS)
+    want = learning_curve(*args, sample_cov=k, noise=noise)
+    got = learning_curve(*args, sample_cov=k, noise=noise, mesh=_mesh(4))
+    _close(got, want)
+    np.testing.assert_allclose(got.corrgcv, want.corrgcv, rtol=tol(1e-11, 1e-3))
