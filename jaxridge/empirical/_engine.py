@@ -29,6 +29,7 @@ seeds. The padding seeds are computed and dropped, so the result is that of one 
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 
 import equinox as eqx
@@ -111,7 +112,6 @@ def _cell(
     ridges,
     size,
     root,
-    sample_spectrum,
     *,
     mode,
     bucket,
@@ -151,9 +151,6 @@ def _cell(
     diff = weights - w[None, :]
     test = jnp.sum(e[None, :] * diff * diff, axis=-1)
     df1, kappa, train, gcv_out = statistics_unchecked(d, ridges)
-    corrgcv = None
-    if sample_spectrum is not None:
-        corrgcv = _corrgcv_out(train, df1, sample_spectrum, num_samples) - noise_var
     return EmpiricalRisk(
         kappa=kappa,
         df1=df1,
@@ -161,7 +158,6 @@ def _cell(
         test_out=test + noise_var,
         train=train,
         gcv=gcv_out - noise_var,
-        corrgcv=corrgcv,
     )
 
 
@@ -233,8 +229,12 @@ def run_grid(
                 ridges,
                 size.astype(dtype),
                 root,
-                sample_spectrum,
             )
+            if sample_spectrum is not None:
+                # Outside the switch: the df inversion compiles once, not once per bucket.
+                p = size.astype(dtype) if mode == "samples" else jnp.asarray(other, dtype)
+                corr = _corrgcv_out(out.train, out.df1, sample_spectrum, p) - noise_var
+                out = dataclasses.replace(out, corrgcv=corr)
             return carry, out
 
         positions = jnp.arange(sizes.shape[0], dtype=jnp.uint32)

@@ -186,8 +186,7 @@ def _direct(key, e, w, p, noise_var, k_matrix, noise, ridges):
     return dict(kappa=kappa, df1=df1, test=test, train=train, gcv=gcv_out - noise_var), corr
 
 
-@pytest.mark.parametrize("independent", [False, True])
-@pytest.mark.parametrize("noise", ["correlated", "iid"])
+@pytest.mark.parametrize("noise, independent", [("correlated", False), ("iid", True)])
 def test_learning_curve_cells_are_sample_data_fits(noise, independent):
     # Cell (i, s) is sample_data(seed key, …, P_i, sample_cov=K[:P_i, :P_i]) fitted directly
     # (nested: the leading block of K's Cholesky factor is the factor of the leading block);
