@@ -527,3 +527,16 @@ def test_namespace_holds_only_the_public_api():
     for name in private:
         module = getattr(plot, name)
         assert getattr(module, "__name__", None) == f"jaxridge.plot.{name}", name
+
+
+def test_sweep_figure_draws_corrgcv_crosses_on_the_test_panel():
+    # Correlated-sample sweeps store mc_corrgcv: one cross series per curve, test panel only.
+    ds = _dataset(alphas=(1.2,))
+    ds["mc_corrgcv"] = 0.98 * ds["mc_test"]
+    fig = plot.sweep_figure(ds)
+    test_ax, train_ax = _visible(fig)
+    crosses = [ln for ln in test_ax.lines if ln.get_marker() == "x"]
+    assert len(crosses) == 2
+    np.testing.assert_allclose(crosses[1].get_ydata(), ds.mc_corrgcv.isel(alpha=0, ridge=1).values)
+    assert not [ln for ln in train_ax.lines if ln.get_marker() == "x"]
+    assert "CorrGCV" in fig.get_suptitle()

@@ -115,7 +115,8 @@ def sweep_figure(
     title says so when some are left out), the next one by panel columns (at most
     ``max_columns``); any further one is held at its first value (said in the title).
     Theory variables ``theory_<field>`` are lines, Monte-Carlo means ``mc_<field>`` points with
-    error bars ``mc_<field>_stderr``, and ``mc_gcv`` hollow rings on the ``test`` panel.
+    error bars ``mc_<field>_stderr``, ``mc_gcv`` hollow rings on the ``test`` panel and, for
+    correlated samples, ``mc_corrgcv`` crosses.
 
     Args:
         ds: an ``xarray.Dataset`` from ``jaxridge.sweep.run`` (or ``jaxridge.sweep.load``).
@@ -163,7 +164,7 @@ def sweep_figure(
     for field in fields:
         wanted = [names.theory(field), names.mc(field), names.stderr(names.mc(field))]
         if field == "test":
-            wanted.append(names.mc("gcv"))
+            wanted += [names.mc("gcv"), names.mc("corrgcv")]
         drawn[field] = [n for n in wanted if n in ds.data_vars]
     dims: list[str] = []
     for variables in drawn.values():
@@ -230,7 +231,7 @@ def sweep_figure(
                 where[column_dim] = int(column_index[j])
                 value = format_value(_coord(ds, column_dim, column_index[j]))
                 column_title = f"{label(column_dim, model)} = {value}" if k < ncols else None
-            theory, empirical, gcv, colors = {}, {}, {}, {}
+            theory, empirical, gcv, corrgcv, colors = {}, {}, {}, {}, {}
             for i, c in enumerate(color_index):
                 if color_dim is not None:
                     where[color_dim] = int(c)
@@ -248,6 +249,8 @@ def sweep_figure(
                     empirical[key] = (mean, stderr)
                 if names.mc("gcv") in drawn[field]:
                     gcv[key] = _values(ds[names.mc("gcv")], where, x)[0]
+                if names.mc("corrgcv") in drawn[field]:
+                    corrgcv[key] = _values(ds[names.mc("corrgcv")], where, x)[0]
             bottom = k + ncols >= len(cells)
             curves(
                 xs,
@@ -263,6 +266,8 @@ def sweep_figure(
                 title=column_title,
                 legend=False,
             )
+            for key, values in corrgcv.items():  # correlated samples: CorrGCV crosses
+                ax.plot(xs, values, "x", color=colors[key], ms=6, zorder=3)
             if k == 0 and color_dim is not None:
                 # one legend for the figure, outside the panels so it hides no data
                 entries = legend_entries(ax)
@@ -281,6 +286,8 @@ def sweep_figure(
                 kinds.append("points: Monte Carlo (mean ± s.e.)")
             if any(names.mc("gcv") in variables for variables in drawn.values()):
                 kinds.append("rings: GCV")
+            if any(names.mc("corrgcv") in variables for variables in drawn.values()):
+                kinds.append("crosses: CorrGCV")
             title = "\n".join(t for t in (title, ", ".join(kinds), "; ".join(notes)) if t)
         fig.suptitle(title, fontsize="medium")
         if path is not None:
