@@ -1,10 +1,14 @@
 """Benchmark: linear random-feature theory grid and Monte-Carlo curve vs per-point loops.
 
 Cases
-  * theory: ``rf_risk`` on a 50 × 50 (P, λ) grid (power-law data, D = 10⁴, N = 2000) as
-    one jitted ``vmap``; baseline: the loop a researcher writes today — SciPy ``brentq`` on
-    the master equation in log κ₂ for every grid point, then the error formula (THEORY
-    §3.3), timed on a subset of the grid and reported per point.
+  * theory: ``rf_risk`` (N = 2000) and ``deep_rf_risk`` (widths 3000, 2000) on a 50 × 50
+    (P, λ) grid (power-law data, D = 10⁴), three ways in one run: the loop a researcher writes
+    today — SciPy ``brentq`` on the master equation in log κ₂ for every grid point, then the
+    error formula (THEORY §3.3; κ₂ only for the deep model), timed on a subset of the grid and
+    scaled to it —, one jitted ``vmap`` of the per-point solver, and the tabulated evaluators
+    ``rf_risk_grid`` / ``deep_rf_risk_grid``; first call (trace + compile + run) and steady
+    state of each, and the grid's largest relative difference from the per-point solver over
+    every field.
   * Monte Carlo: ``rf_ridge_risk`` over a λ curve (one eigendecomposition per (X, F) draw, all
     draws vmapped); baseline: NumPy loop over seeds and λ with one ``numpy.linalg.solve`` of the
     feature-space normal equations per λ, timed on a subset of the seed pairs and reported per
@@ -21,6 +25,7 @@ Usage: ``python benchmarks/bench_features.py [--quick]`` (``--quick`` runs in < 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import platform
 import statistics
@@ -153,47 +158,123 @@ def numpy_mc_curve(rng, e, w, n_feat, p, lams, noise_var, pairs):
 # ------------------------------------------------------------------------------------------
 
 
+def scipy_deep_kappa2(e, widths, p, lam, v):
+    """κ₂ of an isotropic deep LRF at one point: brentq on log h(κ₂) = log λ with
+    h = κ₂ (1 − n/P) Π_ℓ v (N_ℓ − n) (the root only: a lower bound on a full loop's cost)."""
+
+    def n1(k):
+        return np.sum(e / (e + k))
+
+    m = min([p, *widths])
+    k0 = np.exp(brentq(lambda u: n1(np.exp(u)) - m, -80.0, 80.0, xtol=1e-14))
+
+    def log_h(u):
+        n = n1(np.exp(u))
+        return u + np.log(1 - n / p) + sum(np.log(v * (x - n)) for x in widths) - np.log(lam)
+
+    lo = np.log(k0) + 1e-10
+    hi = lo + 1.0
+    while log_h(hi) <= 0:
+        hi += 2.0 * (hi - lo)
+    return np.exp(brentq(log_h, lo, hi, xtol=1e-14))
+
+
+def _first_and_steady(fn, repeats):
+    t0 = time.perf_counter()
+    out = jax.block_until_ready(fn())
+    first = time.perf_counter() - t0
+    return out, first, _timed(fn, repeats)
+
+
+def _max_rel_fields(a, b):
+    """Largest relative difference over every RFRisk field (finite entries of ``b``)."""
+    worst = 0.0
+    for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b), strict=True):
+        x, y = np.asarray(x), np.asarray(y)
+        finite = np.isfinite(y) & (y != 0)
+        worst = max(worst, float(np.max(np.abs(x[finite] / y[finite] - 1.0), initial=0.0)))
+    return worst
+
+
 def bench_theory(cfg, repeats):
+    """rf_risk (one layer) and deep_rf_risk (two layers) on a (P, λ) grid: SciPy per-point loop,
+    ``jit(vmap(per-point solver))`` and the tabulated grid evaluator, first call and steady."""
     e, w = spectra.power_law(cfg["d"], 1.5, 0.6)
     ps = jnp.geomspace(50.0, 20_000.0, cfg["grid_p"])
     lams = jnp.geomspace(1e-6, 1.0, cfg["grid_lam"])
     pp, ll = (a.ravel() for a in jnp.meshgrid(ps, lams, indexing="ij"))
     n_feat = cfg["n"]
-
-    grid = jax.jit(
-        jax.vmap(lambda p, lam: theory.rf_risk(e, w, n_feat, p, lam, cfg["noise_var"]).test)
-    )
-    t0 = time.perf_counter()
-    jax_vals = jax.block_until_ready(grid(pp, ll))
-    first = time.perf_counter() - t0
-    steady = _timed(lambda: grid(pp, ll), repeats)
+    noise = cfg["noise_var"]
+    widths = jnp.asarray([1.5 * n_feat, n_feat])
     num = pp.size
-
     en, wn = np.asarray(e), np.asarray(w)
     idx = np.linspace(0, num - 1, cfg["baseline_points"]).astype(int)
     v = 1.0 / cfg["d"]
-    t0 = time.perf_counter()
-    base_vals = [
-        scipy_rf_test_error(en, wn, n_feat, float(pp[i]), float(ll[i]), cfg["noise_var"], v)
-        for i in idx
-    ]
-    base_time = time.perf_counter() - t0
-    err = float(np.max(np.abs(np.asarray(jax_vals)[idx] / np.asarray(base_vals) - 1)))
-    jax_rate = num / steady
-    base_rate = idx.size / base_time
-    return dict(
-        case=f"rf_risk grid {cfg['grid_p']}x{cfg['grid_lam']} (P, lambda), D={cfg['d']}, "
-        f"N={int(n_feat)}",
-        points=num,
-        compile_plus_first_s=first - steady,
-        steady_s=steady,
-        jax_points_per_s=jax_rate,
-        baseline="scipy brentq per point (python loop)",
-        baseline_points=int(idx.size),
-        baseline_points_per_s=base_rate,
-        speedup=jax_rate / base_rate,
-        max_rel_diff_vs_baseline=err,
-    )
+    rows = []
+    for deep in (False, True):
+        if deep:
+            point = jax.jit(
+                jax.vmap(lambda p, lam: theory.deep_rf_risk(e, w, widths, p, lam, noise))
+            )
+
+            def tabulated():
+                return theory.deep_rf_risk_grid(e, w, widths, ps[:, None], lams[None, :], noise)
+
+            t0 = time.perf_counter()
+            base_kappa = [
+                scipy_deep_kappa2(en, np.asarray(widths), float(pp[i]), float(ll[i]), v)
+                for i in idx
+            ]
+            base_time = time.perf_counter() - t0
+            base_vals, field = np.asarray(base_kappa), "kappa2"
+            label = f"deep_rf_risk, widths ({int(widths[0])}, {int(widths[1])})"
+            baseline = "scipy brentq per point, kappa2 only (python loop)"
+        else:
+            point = jax.jit(jax.vmap(lambda p, lam: theory.rf_risk(e, w, n_feat, p, lam, noise)))
+
+            def tabulated():
+                return theory.rf_risk_grid(e, w, n_feat, ps[:, None], lams[None, :], noise)
+
+            t0 = time.perf_counter()
+            base_vals = np.asarray(
+                [
+                    scipy_rf_test_error(en, wn, n_feat, float(pp[i]), float(ll[i]), noise, v)
+                    for i in idx
+                ]
+            )
+            base_time = time.perf_counter() - t0
+            field = "test"
+            label = f"rf_risk, N={int(n_feat)}"
+            baseline = "scipy brentq per point + error formula (python loop)"
+        per_point, first_point, steady_point = _first_and_steady(
+            functools.partial(point, pp, ll), repeats
+        )
+        table, first_grid, steady_grid = _first_and_steady(tabulated, repeats)
+        table_flat = jax.tree.map(lambda x: x.reshape(-1), table)
+        base_per_point = base_time / idx.size
+        rows.append(
+            dict(
+                case=f"{label}: {cfg['grid_p']}x{cfg['grid_lam']} (P, lambda) grid, D={cfg['d']}",
+                points=num,
+                baseline=baseline,
+                baseline_points=int(idx.size),
+                baseline_s_per_point=base_per_point,
+                baseline_grid_s=base_per_point * num,
+                vmap_first_s=first_point,
+                vmap_steady_s=steady_point,
+                grid_first_s=first_grid,
+                grid_steady_s=steady_grid,
+                grid_vs_baseline=base_per_point * num / steady_grid,
+                vmap_vs_baseline=base_per_point * num / steady_point,
+                grid_vs_vmap=steady_point / steady_grid,
+                grid_max_rel_vs_vmap_all_fields=_max_rel_fields(table_flat, per_point),
+                max_rel_vs_baseline=float(
+                    np.max(np.abs(np.asarray(getattr(table_flat, field))[idx] / base_vals - 1))
+                ),
+                baseline_field=field,
+            )
+        )
+    return rows
 
 
 def bench_mc(cfg, repeats):
@@ -256,21 +337,32 @@ def main():
     parser.add_argument("--json", default=None, help="output JSON path")
     args = parser.parse_args()
     cfg = CASES["quick" if args.quick else "full"]
-    rows = [bench_theory(cfg["theory"], cfg["repeats"]), bench_mc(cfg["mc"], cfg["repeats"])]
+    theory_rows = bench_theory(cfg["theory"], cfg["repeats"])
     print(
-        f"{'case':<95} {'compile s':>9} {'steady s':>9} {'jax rate/s':>12} "
-        f"{'base rate/s':>12} {'ratio':>8}"
+        f"{'theory case':<70} {'SciPy loop s':>12} {'vmap 1st s':>10} {'vmap s':>8} "
+        f"{'grid 1st s':>10} {'grid s':>8} {'grid/SciPy':>10} {'grid/vmap':>9} {'rel diff':>9}"
     )
-    for row in rows:
-        jr = row.get("jax_points_per_s", row.get("jax_fit_ridges_per_s"))
-        br = row.get("baseline_points_per_s", row.get("baseline_fit_ridges_per_s"))
+    for row in theory_rows:
         print(
-            f"{row['case']:<95} {row['compile_plus_first_s']:9.2f} {row['steady_s']:9.3f} "
-            f"{jr:12.1f} {br:12.1f} {row['speedup']:8.1f}"
+            f"{row['case']:<70} {row['baseline_grid_s']:12.2f} {row['vmap_first_s']:10.2f} "
+            f"{row['vmap_steady_s']:8.3f} {row['grid_first_s']:10.2f} {row['grid_steady_s']:8.3f} "
+            f"{row['grid_vs_baseline']:10.1f} {row['grid_vs_vmap']:9.1f} "
+            f"{row['grid_max_rel_vs_vmap_all_fields']:9.1e}"
         )
     print(
-        f"(steady state: median of {cfg['repeats']} repeats; theory max rel. diff vs SciPy: "
-        f"{rows[0]['max_rel_diff_vs_baseline']:.1e})"
+        "(SciPy loop: timed on a subset of points, scaled to the grid; rel diff: the grid's "
+        "largest relative difference from vmap(per-point) over every field and point)"
+    )
+    mc = bench_mc(cfg["mc"], cfg["repeats"])
+    rows = [*theory_rows, mc]
+    print(
+        f"{'Monte-Carlo case':<70} {'compile s':>9} {'steady s':>9} {'jax rate/s':>12} "
+        f"{'base rate/s':>12} {'ratio':>8}"
+    )
+    print(
+        f"{mc['case']:<70} {mc['compile_plus_first_s']:9.2f} {mc['steady_s']:9.3f} "
+        f"{mc['jax_fit_ridges_per_s']:12.1f} {mc['baseline_fit_ridges_per_s']:12.1f} "
+        f"{mc['speedup']:8.1f}"
     )
     device = jax.devices()[0]
     meta = dict(
@@ -285,7 +377,8 @@ def main():
             processor=platform.processor(),
             python=platform.python_version(),
         ),
-        timing="median of repeats; compile_plus_first_s = first call minus steady state",
+        timing="steady: median of repeats; *_first_s: first call (trace + compile + run); "
+        "compile_plus_first_s (Monte Carlo) = first call minus steady state",
     )
     result = dict(meta=meta, results=rows)
     out = (

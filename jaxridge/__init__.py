@@ -6,6 +6,7 @@ from . import empirical as empirical
 from . import fit as fit
 from . import spectra as spectra
 from . import theory as theory
+from ._config import enable_compilation_cache as enable_compilation_cache
 from ._config import enable_float64 as enable_float64
 from ._validate import checked as checked
 

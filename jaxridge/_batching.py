@@ -1,8 +1,9 @@
 """Batching, in one place: flatten → vmap → reshape, batch sizes from a memory budget, the bucket
 ladder of padded sizes, and the placement of a batch axis on a device mesh.
 
-Used by the theory grids (``theory.grid``, ``theory.density``, ``theory.scaling``), the
-Monte-Carlo engine (``empirical``) and the sweep runner, so that each rule exists once:
+Used by the theory solvers and grids (``theory.linear``, ``theory.grid``, ``theory.features``,
+``theory.density``, ``theory.scaling``), the Monte-Carlo engine (``empirical``) and the sweep
+runner, so that each rule exists once:
 
 * :func:`map_flat` evaluates a scalar-point function on every element of equally shaped arrays
   (one ``vmap`` over the flattened arrays; every output leaf gets the input shape in front);
@@ -11,6 +12,8 @@ Monte-Carlo engine (``empirical``) and the sweep runner, so that each rule exist
 * :func:`bucket_ladder` is the static ladder of padded sizes of the Monte-Carlo engine
   (growth :data:`DEFAULT_BUCKET_GROWTH` unless the caller chooses another), and
   :func:`seed_bytes` the engine's memory model of one seed;
+* :func:`spectrum_bucket` is the padded length of a population spectrum in the theory solvers,
+  and :func:`pad_spectrum` pads eigenvalues and target weights to it with zeros;
 * :func:`auto_axes`, :func:`shard`, :func:`replicate`, :func:`pad` and :func:`to_host` place and
   gather a batch axis.
 """
@@ -21,6 +24,7 @@ import math
 from collections.abc import Callable
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 from jax.sharding import Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
@@ -36,15 +40,20 @@ __all__ = [
     "map_flat",
     "one_unit_per_device",
     "pad",
+    "pad_spectrum",
     "replicate",
     "seed_bytes",
     "shard",
+    "spectrum_bucket",
     "to_host",
 ]
 
 DEFAULT_MAX_BYTES = 2**30
 DEFAULT_BUCKET_GROWTH = 1.5
 SMALLEST_BUCKET = 16
+# The smallest padded spectrum: one block of the theory's blocked sums (``theory._numerics.BLOCK``),
+# which already round every spectrum up to whole blocks of 64.
+SMALLEST_SPECTRUM_BUCKET = 64
 
 
 # ------------------------------------------------------------------------------ vmap
@@ -99,6 +108,48 @@ def bucket_ladder(largest: int, growth: float | None, split: int | None = None) 
     if split is not None and 1 <= split < ladder[0] and split not in ladder:
         ladder = sorted([*ladder, int(split)], reverse=True)
     return tuple(ladder)
+
+
+def spectrum_bucket(length: int) -> int:
+    """The length a spectrum of ``length`` entries is zero-padded to before a compiled solver.
+
+    The ladder is 64 · {1, 2, 3, 4, 6, 8, 12, 16, 24, …}: powers of two and 1.5 times powers of
+    two, from 64 (:data:`SMALLEST_SPECTRUM_BUCKET`), every rung a whole number of the theory's
+    blocks of 64. Every length within one rung shares one compiled program. Consecutive rungs
+    grow by 1.5 or 4/3, so a padded spectrum has less than 50 % more blocks of 64 than the
+    unpadded one (whose blocked sums already round up to whole blocks): at most +50 % work, just
+    past a power of two, and about +20 % on average. A length on a rung is not padded. Zero
+    eigenvalues with zero target weights are an exact null space of every jaxridge solver (rank
+    counts e > 0; each sum gains exact zeros), so padding changes results by rounding only.
+
+    Example:
+        >>> [spectrum_bucket(n) for n in (1, 64, 65, 129, 2000, 2048, 2049, 2500)]
+        [64, 64, 128, 192, 2048, 2048, 3072, 3072]
+    """
+    length = int(length)
+    if length <= SMALLEST_SPECTRUM_BUCKET:
+        return SMALLEST_SPECTRUM_BUCKET
+    power = 1 << (length - 1).bit_length()  # the smallest power of two >= length
+    three_halves = 3 * power // 4  # 1.5 times the power of two below
+    if three_halves >= length and three_halves % SMALLEST_SPECTRUM_BUCKET == 0:
+        return three_halves
+    return power
+
+
+def pad_spectrum(*vectors):
+    """Equal-length 1-D arrays (eigenvalues, target weights) zero-padded to
+    :func:`spectrum_bucket` of their length, as a tuple.
+
+    Called in the Python wrapper of a public solver, after validation and before its compiled
+    core, so that the core's program depends on the bucket only. ``jnp.pad`` is differentiable
+    (its transpose drops the padding): gradients keep the caller's shape, and it works on traced
+    arrays (shapes are static under ``jit`` and ``vmap``).
+    """
+    length = vectors[0].shape[0]
+    extra = spectrum_bucket(length) - length
+    if extra == 0:
+        return tuple(vectors)
+    return tuple(jnp.pad(v, (0, extra)) for v in vectors)
 
 
 def cell_bytes(rows: int, cols: int, num_ridges: int, itemsize: int) -> int:

@@ -316,8 +316,21 @@ def check_steps(max_steps):
     return check_count(max_steps, "max_steps", minimum=1)
 
 
-def check_vector(x, name: str, *, nonnegative: bool = False, length: int | None = None):
-    """Check a rank-1, finite (optionally non-negative) float vector."""
+def check_vector(
+    x,
+    name: str,
+    *,
+    nonnegative: bool = False,
+    length: int | None = None,
+    positive_entry: bool = False,
+):
+    """Check a rank-1, finite (optionally non-negative, optionally with an entry > 0) float
+    vector.
+
+    Concrete values are checked on the host with NumPy: that compiles nothing, so a vector of a
+    new length costs no compilation here (a spectrum padded to a bucket then reuses its compiled
+    solver at once). Traced values get the checks attached (:func:`check`).
+    """
     if jnp.ndim(x) != 1:
         raise ValueError(
             f"jaxridge: argument `{name}` must be a 1-D array, got shape {jnp.shape(x)}"
@@ -328,18 +341,32 @@ def check_vector(x, name: str, *, nonnegative: bool = False, length: int | None 
         )
     if jnp.shape(x)[0] < 1:
         raise ValueError(f"jaxridge: argument `{name}` must not be empty")
+    if is_concrete(x):
+        host = np.asarray(x)
+        if not np.all(np.isfinite(host)):
+            raise fail(name, "contains NaN or inf")
+        if nonnegative and np.any(host < 0):
+            raise fail(name, "must be >= 0 (got a negative entry)")
+        if positive_entry and not np.any(host > 0):
+            raise fail(name, "must have a positive entry")
+        return x
     x = check(x, ~jnp.isfinite(x), name, "contains NaN or inf")
     if nonnegative:
         x = check(x, x < 0, name, "must be >= 0 (got a negative entry)")
+    if positive_entry:
+        x = check(x, ~jnp.any(x > 0), name, "must have a positive entry")
     return x
 
 
 def check_spectrum(eigvals, target_weights, dtype, *, positive_entry: bool = False):
     """``eigvals`` (finite, >= 0; with ``positive_entry`` at least one > 0) and
     ``target_weights`` (finite, the same length) as 1-D arrays of ``dtype``."""
-    eigvals = check_vector(as_float(eigvals, dtype, "eigvals"), "eigvals", nonnegative=True)
-    if positive_entry:
-        eigvals = check(eigvals, ~jnp.any(eigvals > 0), "eigvals", "must have a positive entry")
+    eigvals = check_vector(
+        as_float(eigvals, dtype, "eigvals"),
+        "eigvals",
+        nonnegative=True,
+        positive_entry=positive_entry,
+    )
     target_weights = check_vector(
         as_float(target_weights, dtype, "target_weights"), "target_weights", length=eigvals.shape[0]
     )

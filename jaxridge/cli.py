@@ -3,7 +3,12 @@
 ``demo`` is the README's main job: a default sweep of a power-law ridge problem, theory against
 Monte Carlo (with GCV), a results file, a figure and a short table. ``run`` computes a sweep
 described by a TOML spec (resumable), ``plot`` draws a results file, ``info`` prints versions,
-devices and precision.
+devices, precision and the cache folder.
+
+``demo``, ``run`` and ``plot`` turn on JAX's persistent compilation cache
+(:func:`jaxridge.enable_compilation_cache`, folder ``$JAXRIDGE_CACHE_DIR`` or
+``~/.cache/jaxridge/xla``), so a second run skips most of the compilation; ``--no-cache`` turns
+it off.
 
 Exit codes: 0 success, 1 an error in the input or the environment (printed without a
 traceback), 2 a usage error, 130 interrupted (finished chunks are kept; run again to resume).
@@ -29,6 +34,22 @@ def _set_precision(dtype: str) -> None:
 
     if dtype == "float64" and not jax.config.jax_enable_x64:
         enable_float64()
+
+
+def _compilation_cache(args: argparse.Namespace) -> None:
+    """Turn on the persistent compilation cache unless ``--no-cache``.
+
+    A cache that cannot be opened (an unwritable folder) is reported on stderr and the command
+    goes on without it: the cache only saves time, it never changes a result.
+    """
+    if not args.cache:
+        return
+    from . import enable_compilation_cache
+
+    try:
+        enable_compilation_cache()
+    except (OSError, ValueError) as exc:
+        print(f"jaxridge {args.command}: compilation cache off: {exc}", file=sys.stderr)
 
 
 def _folder_name(name: str) -> str:
@@ -216,6 +237,7 @@ def _demo(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     spec = _demo_spec(args)
     _set_precision(spec.dtype)
+    _compilation_cache(args)
     out = Path(args.out)
     before = _stamp(out / "results.nc")
     computed: list[int] = []
@@ -249,6 +271,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.devices is not None:
         spec = dataclasses.replace(spec, devices=args.devices)
     _set_precision(spec.dtype)
+    _compilation_cache(args)
     out = Path(args.out) if args.out else Path(_folder_name(spec.name))
     before = _stamp(out / "results.nc")
     computed: list[int] = []
@@ -285,6 +308,7 @@ def _plot(args: argparse.Namespace) -> int:
 
     source = Path(args.results)
     ds = sweep.load(source)
+    _compilation_cache(args)
     results_file = source / "results.nc" if source.is_dir() else source
     png = Path(args.out) if args.out else results_file.with_suffix(".png")
     _check_x(ds, args.x)
@@ -315,6 +339,9 @@ def _info(args: argparse.Namespace) -> int:
     print(f"process  {jax.process_index()} of {jax.process_count()}")
     for d in jax.devices():
         print(f"device   {d.platform}:{d.id} {getattr(d, 'device_kind', '')}")
+    from ._config import _default_cache_dir
+
+    print(f"cache    {_default_cache_dir()} (demo, run, plot; off with --no-cache)")
     if jax.config.jax_enable_x64:
         print("float64  enabled")
     else:
@@ -367,6 +394,17 @@ def _progress_flag(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _cache_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--cache",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="keep compiled programs on disk so that the next run starts sooner (default: on; "
+        "folder $JAXRIDGE_CACHE_DIR, else $XDG_CACHE_HOME/jaxridge/xla or "
+        "~/.cache/jaxridge/xla; see jaxridge.enable_compilation_cache)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="jaxridge",
@@ -406,6 +444,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", default="jaxridge-demo", help="output folder (jaxridge-demo)")
     demo.add_argument("--float32", action="store_true", help="compute in float32")
     _progress_flag(demo)
+    _cache_flag(demo)
     demo.set_defaults(func=_demo)
 
     run = sub.add_parser(
@@ -428,6 +467,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--plot", action="store_true", help="also write OUT/results.png")
     run.add_argument("--x", default=None, help=_X_HELP)
     _progress_flag(run)
+    _cache_flag(run)
     run.set_defaults(func=_run)
 
     plot = sub.add_parser(
@@ -439,6 +479,7 @@ def build_parser() -> argparse.ArgumentParser:
     plot.add_argument("results", metavar="RESULTS", help="results.nc or a sweep folder")
     plot.add_argument("--x", default=None, help=_X_HELP)
     plot.add_argument("--out", default=None, help="image path (.png or .pdf)")
+    _cache_flag(plot)
     plot.set_defaults(func=_plot)
 
     info = sub.add_parser("info", help="versions, devices and precision")

@@ -40,6 +40,7 @@ import jaxridge
 from jaxridge import notebook
 
 jaxridge.enable_float64()
+jaxridge.enable_compilation_cache()  # compiled programs kept on disk: reruns start sooner
 timer = notebook.Timer()
 print("scale:", notebook.scale(), "| backend:", jax.default_backend())
 

@@ -15,6 +15,17 @@ from tests.helpers import X64
 from tests.sweep import TINY
 
 
+@pytest.fixture(autouse=True)
+def cache_calls(monkeypatch):
+    """The commands run in this process: record each time one turns the compilation cache on,
+    and leave JAX's configuration alone (the cache itself: tests/test_cache.py, in subprocesses)."""
+    import jaxridge
+
+    calls = []
+    monkeypatch.setattr(jaxridge, "enable_compilation_cache", lambda path=None: calls.append(path))
+    return calls
+
+
 def _not_blank(png):
     import matplotlib.image
 
@@ -161,3 +172,45 @@ def test_run_plot_takes_the_swept_size_axis_or_x(tmp_path, capsys, monkeypatch):
     assert drawn == ["ridge"]
     assert cli.main(["run", str(spec), "--out", out, "--plot", "--x", "bogus"]) == 1
     assert "argument `--x`" in capsys.readouterr().err
+
+
+def test_demo_run_and_plot_turn_the_cache_on_unless_no_cache(tmp_path, capsys, cache_calls):
+    parser = cli.build_parser()
+    for command in (["demo"], ["run", "spec.toml"], ["plot", "results.nc"]):
+        assert parser.parse_args(command).cache is True
+        assert parser.parse_args([*command, "--no-cache"]).cache is False
+    assert not hasattr(parser.parse_args(["info"]), "cache")
+    spec = tmp_path / "tiny.toml"
+    spec.write_text(TINY)
+    out = str(tmp_path / "out")
+    assert cli.main(["run", str(spec), "--out", out, "--no-progress", "--no-cache"]) == 0
+    assert cache_calls == []
+    assert cli.main(["run", str(spec), "--out", out, "--no-progress"]) == 0
+    assert cache_calls == [None]  # the default folder: $JAXRIDGE_CACHE_DIR or ~/.cache/...
+    # a spec that fails to parse stops before the cache is touched
+    bad = tmp_path / "bad.toml"
+    bad.write_text("name = [unclosed")
+    assert cli.main(["run", str(bad)]) == 1
+    assert cache_calls == [None]
+    capsys.readouterr()
+
+
+def test_a_cache_that_cannot_be_opened_is_reported_not_fatal(tmp_path, capsys, monkeypatch):
+    import jaxridge
+
+    def refuse(path=None):
+        raise PermissionError("[Errno 13] Permission denied: '/cache'")
+
+    monkeypatch.setattr(jaxridge, "enable_compilation_cache", refuse)
+    spec = tmp_path / "tiny.toml"
+    spec.write_text(TINY)
+    assert cli.main(["run", str(spec), "--out", str(tmp_path / "out"), "--no-progress"]) == 0
+    err = capsys.readouterr().err
+    assert "jaxridge run: compilation cache off: [Errno 13] Permission denied" in err
+
+
+def test_info_names_the_cache_folder(capsys, monkeypatch, tmp_path):
+    monkeypatch.setenv("JAXRIDGE_CACHE_DIR", str(tmp_path / "xla"))
+    assert cli.main(["info"]) == 0
+    line = next(t for t in capsys.readouterr().out.splitlines() if t.startswith("cache"))
+    assert line == f"cache    {tmp_path / 'xla'} (demo, run, plot; off with --no-cache)"

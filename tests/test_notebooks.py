@@ -63,12 +63,20 @@ def test_ipynb_pair_in_sync_and_stripped(path):
     assert code == _code_cells(path.read_text()), f"{pair.name} is out of date with {path.name}"
 
 
+@pytest.fixture(scope="module")
+def compilation_cache(tmp_path_factory):
+    """One temporary compilation-cache folder for every notebook of the run (never the user's
+    own): a program one notebook compiled is loaded by the next."""
+    return tmp_path_factory.mktemp("xla")
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_notebook_runs_at_ci_scale(path, tmp_path, x64):
+def test_notebook_runs_at_ci_scale(path, tmp_path, x64, compilation_cache):
     env = dict(os.environ)
     env.update(
         JAXRIDGE_SCALE="ci",
         JAXRIDGE_FIGURES=str(tmp_path / "figures"),
+        JAXRIDGE_CACHE_DIR=str(compilation_cache),
         MPLBACKEND="Agg",
         PYTHONPATH=str(ROOT) + os.pathsep + env.get("PYTHONPATH", ""),
     )
@@ -88,6 +96,7 @@ def test_notebook_runs_at_ci_scale(path, tmp_path, x64):
     for fig in figures:
         assert fig.stat().st_size > 10_000, f"{fig.name} looks empty"
     assert f"{path.stem}:" in proc.stdout, "the notebook did not report its wall time"
+    assert any(compilation_cache.iterdir()), "the notebook did not turn the compilation cache on"
 
 
 def test_scale_and_pick(monkeypatch):

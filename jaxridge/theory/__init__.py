@@ -18,3 +18,5 @@ from .grid import ridge_risk_grid as ridge_risk_grid
 from .linear import RidgeRisk as RidgeRisk
 from .linear import effective_ridge as effective_ridge
 from .linear import ridge_risk as ridge_risk
+from .rf_grid import deep_rf_risk_grid as deep_rf_risk_grid
+from .rf_grid import rf_risk_grid as rf_risk_grid

@@ -45,7 +45,7 @@ import jax.numpy as jnp
 from jax import lax
 from jaxtyping import Array, ArrayLike, Float
 
-from .._batching import map_flat
+from .._batching import map_flat, pad_spectrum
 from .._validate import (
     as_float,
     check,
@@ -312,7 +312,7 @@ def _silverstein(kappa, z, eigvals, num_samples):
 
 def _sample_covariance_point(x, eta_end, eta_final, eigvals, num_samples, trace, num_features):
     """Density at one point, for eigenvalues scaled so that max e = 1 and laid out in blocks
-    (zero padding adds nothing to the sums; ``num_features`` is the unpadded N)."""
+    (zero padding adds nothing to the sums; ``num_features`` is the unpadded N, a value)."""
     real = eigvals.dtype
     cplx = _complex(real)
     # ‖Σ̂‖ ≤ max e · (1 + √(N/P))² asymptotically: start η₀ well above the spectrum, where
@@ -356,6 +356,9 @@ def sample_covariance_density(
     ``min(r, P)/N`` and the atom at 0 (not included) has mass ``1 − min(r, P)/N``; e.g.
     ``min(N, P)/N`` for a full-rank Σ. Its moments are ``∫xρ = TrΣ/N`` and
     ``∫x²ρ = (TrΣ² + (TrΣ)²/P)/N``. All equal ``e_k = σ²`` gives the Marchenko–Pastur density.
+    The spectrum is zero-padded to a bucket length (64, 128, 192, 256, 384, …; zero eigenvalues
+    add nothing to the sums, and N stays the caller's length), so a new N in the same bucket
+    reuses the compiled program.
 
     Args:
         x: evaluation points, any shape; ``x <= 0`` returns 0.
@@ -378,17 +381,22 @@ def sample_covariance_density(
     """
     dtype = common_dtype(x, eigvals, num_samples, eta)
     x = _check_grid(x, dtype)
-    eigvals = check_vector(as_float(eigvals, dtype, "eigvals"), "eigvals", nonnegative=True)
-    eigvals = check(eigvals, jnp.max(eigvals) <= 0, "eigvals", "must have a positive entry")
+    eigvals = check_vector(
+        as_float(eigvals, dtype, "eigvals"), "eigvals", nonnegative=True, positive_entry=True
+    )
     num_samples = check_scalar(
         as_float(num_samples, dtype, "num_samples"), "num_samples", positive=True
     )
     eta = _check_eta(eta, dtype)
-    return _sample_covariance_jit(x, eigvals, num_samples, eta)
+    # N enters the density (P/N, the atom), so it is the caller's length, passed as a value:
+    # the program then depends on the bucket of the padded spectrum only.
+    num_features = jnp.asarray(eigvals.shape[0], dtype)
+    (eigvals,) = pad_spectrum(eigvals)
+    return _sample_covariance_jit(x, eigvals, num_features, num_samples, eta)
 
 
 @jax.jit
-def _sample_covariance_jit(x, eigvals, num_samples, eta):
+def _sample_covariance_jit(x, eigvals, num_features, num_samples, eta):
     # Solve in units of max e (keeps float32 in range for any overall scale): ρ is a density in
     # x, so ρ(x) = ρ₁(x/s)/s with ρ₁ that of the rescaled spectrum e/s.
     scale = jnp.max(eigvals)
@@ -402,7 +410,7 @@ def _sample_covariance_jit(x, eigvals, num_samples, eta):
         as_blocks(unit),
         num_samples,
         jnp.sum(unit),
-        eigvals.shape[0],
+        num_features,
     )
     return rho / scale
 

@@ -56,7 +56,11 @@ Conventions:
 * At ``λ = 0`` the solution is the limit λ → 0⁺: κ₂ = κ₀ with ``n₁(κ₀) = min(P, N_ℓ)`` when that
   is below rank Σ (else κ₀ = 0). When a width binds, τ = 0 exactly (THEORY §5.4). At an
   interpolation threshold (the binding width equals P) the errors are ``+inf``, never NaN.
-* Eigenvalues exactly 0 form a null space of Σ (at least one must be positive).
+* Eigenvalues exactly 0 form a null space of Σ (at least one must be positive). The data
+  spectrum (``eigvals``, ``target_weights``) is therefore zero-padded to a bucket length (64,
+  128, 192, 256, 384, …) before the compiled core, so a new D in the same bucket reuses the
+  compiled program; D itself (the default ``feature_var``) is the caller's length.
+  ``feature_eigvals`` are never padded: their length is the width.
 
 Feature noise (``feature_noise_var`` = σ_ξ², Gaussian-equivalence proxy of a nonlinear random
 feature model): the learner sees ``z = Fᵀx + ξ``, ``ξ ~ N(0, σ_ξ² I_N)`` fresh for every
@@ -83,6 +87,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import equinox as eqx
 import jax
@@ -90,6 +95,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
+from .._batching import pad_spectrum
 from .._validate import (
     as_float,
     check,
@@ -103,14 +109,13 @@ from .._validate import (
     readable_errors,
 )
 from ._features_solve import (
+    assemble,
     kappa2_root,
     master_stats,
-    noise_shift,
     point_terms,
-    prod,
+    refine_deficits,
     ridgeless_root,
 )
-from ._numerics import amplified
 from .linear import with_stats
 
 __all__ = ["RFRisk", "deep_rf_risk", "rf_risk"]
@@ -177,114 +182,37 @@ def _risk(
     kappa2, kappa2_stats = kappa2_root(layout, max_steps)(
         eigvals, num_samples, ridge, fnoise, widths, fvars, spectra, kappa0, base
     )
-    r, s, n, nmn2, def_p, layers = point_terms(
+    r, s, n, nmn2, def_p, layers, drop = point_terms(
         layout, kappa2, kappa0, base, eigvals, num_samples, widths, fvars, spectra
+    )
+    def_p, layers = refine_deficits(
+        layout,
+        kappa2,
+        n,
+        drop,
+        base,
+        def_p,
+        layers,
+        rank,
+        num_samples,
+        ridge,
+        fnoise,
+        widths,
+        fvars,
+        spectra,
     )
     stats = master_stats(kappa2_stats, kappa0_stats, layers)
     # Every field derives from κ₂, so a convergence check attached to it cannot be dropped.
     kappa2 = check_converged(kappa2, stats.converged, what, throw)
-    one = jnp.ones_like(kappa2)
-    df2 = n - nmn2
-    # Feature noise (module docstring): μ = κ₂ Π B_ℓ = κ₁ + σ_ξ², ratio = σ_ξ²/μ, ρ = κ₁/μ,
-    # δ = ratio (N_L − n), n_C = n + δ. Without noise ratio = δ = 0 and ρ = 1 exactly.
-    mu = kappa2 * prod(layers.b, one)
-    ratio, delta = noise_shift(fnoise, mu, layers.deficit[-1])
-    def_c = def_p - delta  # P − n_C
-    def_c = jnp.where(def_c < 0, 0.0, def_c)
-    # ρ = 1 − ratio loses digits when κ₁ ≪ μ (small λ, N_L < P); there ρ = λP/((P − n_C) μ).
-    low = ratio <= 0.5
-    positive_ridge = ridge > 0
-    ok_c = positive_ridge & (def_c > 0)
-    mu_safe = jnp.where(mu > 0, mu, 1.0)
-    rho_direct = ridge * num_samples / (jnp.where(ok_c, def_c, 1.0) * mu_safe)
-    rho_high = jnp.where(ok_c, rho_direct, jnp.maximum(1.0 - ratio, 0.0))
-    rho = jnp.where(low, 1.0 - ratio, rho_high)
-    om_rho = jnp.where(low, ratio, 1.0 - rho)
-    kappa1 = mu * rho
-    # τ = 1/(1 + c Σ num_ℓ/den_ℓ), c = (n − n₂)/n, written over the common denominator Π den_ℓ
-    # so that a binding width (den_ℓ = 0) gives τ = 0 exactly and smooth derivatives elsewhere.
-    pden = prod(layers.den, one)
-    cross = sum(
-        nu * prod([d for k, d in enumerate(layers.den) if k != ell], one)
-        for ell, nu in enumerate(layers.num)
-    )
-    c_cross = (nmn2 / n) * cross
-    total = pden + c_cross
-    ok_t = total > 0
-    safe_total = jnp.where(ok_t, total, 1.0)
-    tau = jnp.where(ok_t, pden / safe_total, 0.0)
-    one_minus_tau = jnp.where(ok_t, c_cross / safe_total, 1.0)
-
-    # γ₁ = Tr[C²(C+κ₁)⁻²]/P = [n − ρ²(n−n₂)τ + (1−ρ)δ]/P and, stably,
-    # 1 − γ₁ = [(P − n_C) + ρ²(n−n₂)τ + ρδ]/P (THEORY §3.3 at ρ = 1, δ = 0).
-    nmn2_e = rho * rho * nmn2
-    gamma2 = df2 / num_samples
-    gamma1 = (n - nmn2_e * tau + om_rho * delta) / num_samples
-    omg2 = (def_p + nmn2) / num_samples  # 1 − γ₂, stable
-    omg1 = (def_c + nmn2_e * tau + rho * delta) / num_samples  # 1 − γ₁, stable
-
     w2e = target_weights**2 * eigvals
     bias = jnp.sum(w2e * s * s)  # κ₂² tf₁′
     k2tf2 = jnp.sum(w2e * r * s)  # κ₂ tf₂
-    # Var_F = (1 − ρτ) κ₂ tf₂: the features' finite-width variance plus σ_ξ²‖E_X â‖².
-    var_f = (one_minus_tau + om_rho * tau) * k2tf2
-    var_x = amplified(bias * gamma2, omg2)
-    var_xnoise = amplified(noise_var * gamma2, omg2)
-    # γ₁/(1−γ₁) − γ₂/(1−γ₂) = (γ₁ − γ₂)/((1−γ₁)(1−γ₂)) with
-    # γ₁ − γ₂ = [(n − n₂)(1 − ρ²τ) + (1 − ρ)δ]/P ≥ 0, 1 − ρ²τ = (1 − τ) + τ(1 − ρ)(1 + ρ).
-    one_minus_tau_c = one_minus_tau + tau * om_rho * (1.0 + rho)
-    g12_num = (nmn2 * one_minus_tau_c + om_rho * delta) / num_samples
-    g12_den = omg1 * omg2
-    var_xf = amplified(bias * g12_num, g12_den) + amplified(var_f * gamma1, omg1)
-    var_xfnoise = amplified(noise_var * g12_num, g12_den)
-    test = bias + var_x + var_f + var_xf + var_xnoise + var_xfnoise
-    test_out = test + noise_var
-    # E_tr = (1 − n_C/P)² E_out. For λ > 0, 1 − n_C/P = λ/κ₁ exactly (the master equation).
-    # That form avoids P − n_C = (P − n) − δ where it cancels (δ close to P − n: feature noise
-    # at P ≪ N_L), and is used only there: elsewhere, and always without feature noise, the
-    # deficit is formed directly, since κ₁ = κ₂ Π B_ℓ itself loses digits when a width binds
-    # (B_ℓ ∝ N_ℓ − n) at small λ.
-    use_ratio = positive_ridge & (def_c < 0.5 * def_p) & (kappa1 > 0)
-    safe_k1 = jnp.where(use_ratio, kappa1, 1.0)
-    a = jnp.where(use_ratio, ridge / safe_k1, def_c / num_samples)
-    nonzero = a > 0
-    train = jnp.where(nonzero, jnp.where(nonzero, a, 0.0) ** 2 * test_out, 0.0)
-    # S = κ₂/λ for λ > 0. At λ = 0 its limit: +inf when κ₂ = κ₀ > 0, else (κ₂ = 0, the rank of
-    # Σ binds) 1/((1 − n/P) Π_ℓ B_ℓ) from the master equation.
-    denom = a * prod(layers.b, one)
-    ok_s = denom > 0
-    s_limit = jnp.where(ok_s & (kappa2 <= 0), 1.0 / jnp.where(ok_s, denom, 1.0), jnp.inf)
-    s_transform = jnp.where(positive_ridge, kappa2 / jnp.where(positive_ridge, ridge, 1.0), s_limit)
     out = RFRisk(
-        kappa1=kappa1,
-        kappa2=kappa2,
-        tau=tau,
-        gamma1=gamma1,
-        gamma2=gamma2,
-        df1=n,
-        df2=df2,
-        bias=bias,
-        var_x=var_x,
-        var_f=var_f,
-        var_xf=var_xf,
-        var_xnoise=var_xnoise,
-        var_xfnoise=var_xfnoise,
-        test=test,
-        test_out=test_out,
-        train=train,
-        s_transform=s_transform,
+        **assemble(
+            kappa2, n, nmn2, def_p, layers, bias, k2tf2, num_samples, ridge, noise_var, fnoise
+        )
     )
     return out if throw else with_stats(out, stats)
-
-
-def _prepare_common(eigvals, target_weights, num_samples, ridge, noise_var, dtype):
-    eigvals, target_weights = check_spectrum(eigvals, target_weights, dtype, positive_entry=True)
-    num_samples = check_scalar(
-        as_float(num_samples, dtype, "num_samples"), "num_samples", positive=True
-    )
-    ridge = check_scalar(as_float(ridge, dtype, "ridge"), "ridge", nonnegative=True)
-    noise_var = check_scalar(as_float(noise_var, dtype, "noise_var"), "noise_var", nonnegative=True)
-    return eigvals, target_weights, num_samples, ridge, noise_var
 
 
 def _check_spectrum(spectrum, name, dtype):
@@ -311,7 +239,9 @@ def rf_risk(
 
     Solves the master equation ``λ = κ₂(1 − n/P) v n κ_F(n)`` (THEORY §3.2) by safeguarded Newton
     in ``log κ₂`` and evaluates THEORY §3.3. Differentiable in every float argument by the
-    implicit function theorem (forward, reverse, higher order); jit- and vmap-able.
+    implicit function theorem (forward, reverse, higher order); jit- and vmap-able. The data
+    spectrum is zero-padded to a bucket length (module docstring), so a new D in the same bucket
+    reuses the compiled program.
 
     Args:
         eigvals: data eigenvalues ``e_k >= 0``, shape ``(D,)``.
@@ -346,6 +276,26 @@ def rf_risk(
         >>> curve.test.shape
         (8,)
     """
+    widths, fv, spectra_ = shallow_layer(num_features, feature_var, feature_eigvals)
+    return _deep(
+        eigvals,
+        target_weights,
+        widths,
+        num_samples,
+        ridge,
+        noise_var,
+        fv,
+        spectra_,
+        feature_noise_var,
+        names=("num_features", "feature_var", "feature_eigvals"),
+        throw=throw,
+        max_steps=max_steps,
+    )
+
+
+def shallow_layer(num_features, feature_var, feature_eigvals):
+    """``(widths, feature_vars, feature_eigvals)`` of the one-layer model, as ``deep_model`` takes
+    them, from :func:`rf_risk`'s arguments (checked here)."""
     if feature_eigvals is not None:
         feature_eigvals = check_real(feature_eigvals, "feature_eigvals")
     if num_features is not None:
@@ -373,20 +323,8 @@ def rf_risk(
     if feature_var is not None and np.ndim(feature_var) != 0:
         raise ValueError("jaxridge: argument `feature_var` must be a scalar")
     fv = None if feature_var is None else jnp.reshape(jnp.asarray(feature_var), (1,))
-    return _deep(
-        eigvals,
-        target_weights,
-        jnp.reshape(jnp.asarray(num_features), (1,)),
-        num_samples,
-        ridge,
-        noise_var,
-        fv,
-        spectra_,
-        feature_noise_var,
-        names=("num_features", "feature_var", "feature_eigvals"),
-        throw=throw,
-        max_steps=max_steps,
-    )
+    widths = jnp.reshape(jnp.asarray(num_features), (1,))
+    return widths, fv, spectra_
 
 
 @readable_errors
@@ -408,7 +346,8 @@ def deep_rf_risk(
 
     The master equation gains one factor ``v_ℓ n κ_{F,ℓ}(n)`` per layer (the S-transform of
     each ``F_ℓF_ℓᵀ``); the error formulas are those of :func:`rf_risk` with
-    ``χ = 1 + ((n₁−n₂)/n₁) Σ_ℓ dlogS_ℓ``.
+    ``χ = 1 + ((n₁−n₂)/n₁) Σ_ℓ dlogS_ℓ``. As there, the data spectrum is zero-padded to a
+    bucket length, so a new D in the same bucket reuses the compiled program.
 
     Args:
         eigvals: data eigenvalues ``e_k >= 0``, shape ``(D,)``.
@@ -467,6 +406,61 @@ def _deep(
     throw,
     max_steps,
 ):
+    model = deep_model(
+        eigvals,
+        target_weights,
+        widths,
+        fvars,
+        spectra,
+        feature_noise_var,
+        names,
+        (num_samples, ridge, noise_var),
+    )
+    num_samples = check_scalar(
+        as_float(num_samples, model.dtype, "num_samples"), "num_samples", positive=True
+    )
+    ridge = check_scalar(as_float(ridge, model.dtype, "ridge"), "ridge", nonnegative=True)
+    noise_var = check_scalar(
+        as_float(noise_var, model.dtype, "noise_var"), "noise_var", nonnegative=True
+    )
+    return _risk(
+        model.layout,
+        check_steps(max_steps),
+        bool(throw),
+        "rf_risk" if names[0] == "num_features" else "deep_rf_risk",
+        model.eigvals,
+        model.target_weights,
+        num_samples,
+        ridge,
+        noise_var,
+        model.feature_noise_var,
+        model.widths,
+        model.feature_vars,
+        model.feature_eigvals,
+    )
+
+
+class DeepModel(NamedTuple):
+    """A validated random-feature model: everything but the grid variables (P, λ, σ_ε²)."""
+
+    layout: tuple
+    dtype: object
+    eigvals: Array  # zero-padded to the spectrum bucket
+    target_weights: Array
+    feature_noise_var: Array
+    widths: Array
+    feature_vars: Array
+    feature_eigvals: tuple
+
+
+def deep_model(
+    eigvals, target_weights, widths, fvars, spectra, feature_noise_var, names, grid_args
+):
+    """Check the model arguments (named by ``names`` = (widths, vars, spectra) argument names).
+
+    ``grid_args`` (P, λ, σ_ε² as the caller passed them) join the common dtype; they are checked
+    by the caller.
+    """
     w_name, v_name, s_name = names
     widths = check_real(widths, w_name)
     if np.ndim(widths) != 1 or np.shape(widths)[0] < 1:
@@ -486,19 +480,15 @@ def _deep(
     layout = tuple(sp is not None for sp in spectra)
     present = [sp for sp in spectra if sp is not None]
     dtype = common_dtype(
+        *grid_args,
         eigvals,
         target_weights,
         widths,
-        num_samples,
-        ridge,
-        noise_var,
         feature_noise_var,
         *([] if fvars is None else [fvars]),
         *present,
     )
-    eigvals, target_weights, num_samples, ridge, noise_var = _prepare_common(
-        eigvals, target_weights, num_samples, ridge, noise_var, dtype
-    )
+    eigvals, target_weights = check_spectrum(eigvals, target_weights, dtype, positive_entry=True)
     feature_noise_var = check_scalar(
         as_float(feature_noise_var, dtype, "feature_noise_var"),
         "feature_noise_var",
@@ -519,20 +509,17 @@ def _deep(
         widths = check(widths, widths[ell] != sp.shape[0], w_name, message)
         checked.append(sp)
     if fvars is None:
+        # D is the caller's length (taken before the padding below).
         fvars = jnp.full((num_layers,), 1.0 / eigvals.shape[0], dtype)
     else:
         fvars = check_vector(as_float(fvars, dtype, v_name), v_name, length=num_layers)
         fvars = check(fvars, fvars <= 0, v_name, "must be > 0")
-    return _risk(
+    eigvals, target_weights = pad_spectrum(eigvals, target_weights)
+    return DeepModel(
         layout,
-        check_steps(max_steps),
-        bool(throw),
-        "rf_risk" if w_name == "num_features" else "deep_rf_risk",
+        dtype,
         eigvals,
         target_weights,
-        num_samples,
-        ridge,
-        noise_var,
         feature_noise_var,
         widths,
         fvars,

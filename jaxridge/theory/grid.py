@@ -3,7 +3,7 @@
 Given the spectrum, every deterministic-equivalent quantity of linear ridge regression is a
 function of the renormalised ridge κ alone, plus closed-form dependence on P, λ and σ_ε²
 (THEORY §2.3, §2.5–2.7). :func:`ridge_risk_grid` therefore makes ONE pass over the spectrum per
-node of a uniform grid in ``u = log κ``, tabulating five spectral sums and their first and second
+node of a uniform grid in ``u = log κ``, tabulating six spectral sums and their first and second
 ``u``-derivatives, and then treats every grid point with O(1) work: the scalar equation
 ``G(u) = 1 − λe^{−u} − n₁(u)/P = 0`` (THEORY §5.1) is solved by safeguarded Newton on a quintic
 Hermite interpolant, and the errors follow from the interpolated sums with the stable formulas of
@@ -35,7 +35,9 @@ The tabulated sums, with ``r_k = e_k/(e_k+κ)``, ``x_k = κ/(e_k+κ) = 1 − r_k
 * ``n₂ = Σ r²``, ``n₂' = −2 Σ r² x``, ``n₂'' = −2 Σ r² x (r − 2x)``;
 * ``B = Σ c x²`` (= Bias²), ``B' = 2 Σ c r x²``, ``B'' = 2 Σ c r x² (2r − x)``;
 * ``m := rank − n₁ = Σ_{e>0} x``, ``m' = d``, ``m'' = d'`` (used in the equation for κ where
-  n₁ > rank/2, so that it stays well conditioned at the interpolation threshold).
+  n₁ > rank/2, so that it stays well conditioned at the interpolation threshold);
+* ``T := Σ c r x`` (= κ tf₂ of the random-feature errors, used by ``rf_grid``),
+  ``T' = Σ c r x (r − x)``, ``T'' = Σ c r x [(r − x)² − 2 r x]``.
 
 Each term is a smooth logistic-type function of ``u`` whose derivatives are bounded by a constant
 times ``r x`` (or the term itself), so the quintic Hermite interpolant has a *relative* error of
@@ -48,13 +50,17 @@ Node range: the union over the grid of the brackets of ``effective_ridge`` (``[m
 λ + TrΣ/P]``, tighter when rank(Σ) < P), clipped to ``[log e_min − 40, log e_max + 40]`` (e_min,
 e_max: the extreme positive eigenvalues). Beyond the clip every term is within a relative
 ``e⁻⁴⁰`` of its asymptote, and the exact asymptotic forms are used: below it ``n₁ = rank − κΣ1/e``,
-``d = κΣ1/e``, ``B = κ²Σw̄²/e``; above it ``n₁ = d = TrΣ/κ``, ``n₂ = Σe²/κ²``, ``B = Σw̄²e``. The
+``d = κΣ1/e``, ``B = κ²Σw̄²/e``, ``T = κΣw̄²``; above it ``n₁ = d = TrΣ/κ``, ``n₂ = Σe²/κ²``,
+``B = Σw̄²e``, ``T = Σw̄²e²/κ``. The
 clipped range is at most ``log(e_max/e_min) + 80`` wide, so the defaults (2048 nodes in float64,
 512 in float32) give ``h ≤ 0.06`` (float64) for spectra spanning up to ~e⁴⁰ ≈ 10¹⁷.
 
 Conventions are those of :func:`jaxridge.theory.ridge_risk`: zero eigenvalues form a null space,
 ``λ = 0`` is the limit ``λ → 0⁺`` (κ = 0 when rank(Σ) ≤ P, else κ₀ > 0), and errors that diverge
-at the interpolation threshold are ``+inf``, never NaN.
+at the interpolation threshold are ``+inf``, never NaN. As there, the spectrum is zero-padded to
+a bucket length (64, 128, 192, 256, 384, …; exact: zero eigenvalues add nothing to any table
+sum, the rank, TrΣ or the extreme positive eigenvalues), so a new N in the same bucket reuses the
+compiled program.
 """
 
 from __future__ import annotations
@@ -66,7 +72,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float
 
-from .._batching import map_flat
+from .._batching import map_flat, pad_spectrum
 from .._validate import (
     as_float,
     check,
@@ -110,10 +116,11 @@ def default_num_nodes(dtype) -> int:
 class _Table(NamedTuple):
     """Everything a grid point needs: node values and the asymptotic sums outside them.
 
-    ``values[j, q, i]``: quantity q ∈ (n₁, d, n₂, B, m), i-th ``u``-derivative, at node
+    ``values[j, q, i]``: quantity q ∈ (n₁, d, n₂, B, m, T), i-th ``u``-derivative, at node
     ``u_j = u_min + j·h``. ``spectrum = (rank, TrΣ, e_min, e_max)`` (not differentiated: it
-    fixes brackets and the scale of the asymptotic sums). ``below = (Σ e_min/e, Σ w̄² e_min²/e)``
-    and ``above = (Σ e/e_max, Σ (e/e_max)², Σ w̄² e)`` over the positive eigenvalues.
+    fixes brackets and the scale of the asymptotic sums). ``below = (Σ e_min/e,
+    Σ w̄² e_min²/e, Σ w̄² e_min)`` and ``above = (Σ e/e_max, Σ (e/e_max)², Σ w̄² e,
+    Σ w̄² e²/e_max)`` over the positive eigenvalues.
     """
 
     values: Array
@@ -135,7 +142,7 @@ def _node_sums(u, eigvals, coef, positive):
     rmx = r - x
     r2x = r * rx
     crx2 = coef * (rx * x)
-    n1, d, d1, d2, n2, m1, m2, b, b1, b2, m = fused_sums(
+    n1, d, d1, d2, n2, m1, m2, b, b1, b2, m, t, t1, t2 = fused_sums(
         r,
         rx,
         rx * rmx,
@@ -147,6 +154,9 @@ def _node_sums(u, eigvals, coef, positive):
         crx2,
         crx2 * (2.0 * r - x),
         positive * x,
+        coef * rx,
+        coef * (rx * rmx),
+        coef * (rx * (rmx * rmx - 2.0 * rx)),
     )
     return jnp.stack(
         [
@@ -155,6 +165,7 @@ def _node_sums(u, eigvals, coef, positive):
             jnp.stack([n2, -2.0 * m1, -2.0 * m2]),
             jnp.stack([b, 2.0 * b1, 2.0 * b2]),
             jnp.stack([m, d, d1]),
+            jnp.stack([t, t1, t2]),
         ]
     )
 
@@ -180,20 +191,34 @@ def _summary(eigvals, target_weights):
         [
             jnp.sum(jnp.where(positive, ratio, 0.0)),
             jnp.sum(jnp.where(positive, w2 * smallest * ratio, 0.0)),
+            jnp.sum(jnp.where(positive, w2 * smallest, 0.0)),
         ]
     )
     scaled = eigvals / largest
-    above = jnp.stack([jnp.sum(scaled), jnp.sum(scaled * scaled), jnp.sum(w2 * eigvals)])
+    above = jnp.stack(
+        [
+            jnp.sum(scaled),
+            jnp.sum(scaled * scaled),
+            jnp.sum(w2 * eigvals),
+            jnp.sum(w2 * eigvals * scaled),
+        ]
+    )
     return spectrum, below, above
 
 
 def _node_range(spectrum, num_samples, ridges, num_nodes):
     """Uniform nodes covering every bracket of the grid, clipped where asymptotics are exact."""
-    dtype = spectrum.dtype
-    finfo = jnp.finfo(dtype)
     lo, hi, zero_branch = _bracket(spectrum, num_samples, ridges)
     lo_all = jnp.min(jnp.where(zero_branch, jnp.inf, lo))
     hi_all = jnp.max(jnp.where(zero_branch, -jnp.inf, hi))
+    return nodes_covering(spectrum, lo_all, hi_all, num_nodes)
+
+
+def nodes_covering(spectrum, lo_all, hi_all, num_nodes):
+    """``(u_min, step)`` of uniform nodes over ``[lo_all, hi_all]`` in log κ, clipped to
+    ``[log e_min − 40, log e_max + 40]`` where the asymptotic forms are exact."""
+    dtype = spectrum.dtype
+    finfo = jnp.finfo(dtype)
     clip_lo = jnp.maximum(jnp.log(spectrum[2]) - _MARGIN, jnp.log(finfo.tiny))
     clip_hi = jnp.minimum(jnp.log(spectrum[3]) + _MARGIN, jnp.log(finfo.max) - 2.0)
     u_min = jnp.clip(lo_all, clip_lo, clip_hi)
@@ -266,22 +291,24 @@ def _hermite(table, u, rows):
 
 
 def _below(table, kappa):
-    """(n₁, d, n₂, B) for κ ≤ e_min·e⁻⁴⁰ (also exact at κ = 0), and their u-derivatives."""
+    """(n₁, d, n₂, B, m, T) for κ ≤ e_min·e⁻⁴⁰ (also exact at κ = 0), and their u-derivatives."""
     rank, _, smallest, _ = table.spectrum
     q = kappa / smallest
     x_sum = q * table.below[0]
     bias = q * q * table.below[1]
-    value = jnp.stack([rank - x_sum, x_sum, rank - 2.0 * x_sum, bias, x_sum])
-    return value, jnp.stack([-x_sum, x_sum, -2.0 * x_sum, 2.0 * bias, x_sum])
+    t = q * table.below[2]
+    value = jnp.stack([rank - x_sum, x_sum, rank - 2.0 * x_sum, bias, x_sum, t])
+    return value, jnp.stack([-x_sum, x_sum, -2.0 * x_sum, 2.0 * bias, x_sum, t])
 
 
 def _above(table, kappa):
-    """(n₁, d, n₂, B) for κ ≥ e_max·e⁴⁰, and their u-derivatives."""
+    """(n₁, d, n₂, B, m, T) for κ ≥ e_max·e⁴⁰, and their u-derivatives."""
     q = table.spectrum[3] / kappa
     n1 = q * table.above[0]
     n2 = q * q * table.above[1]
-    value = jnp.stack([n1, n1, n2, table.above[2], table.spectrum[0] - n1])
-    return value, jnp.stack([-n1, -n1, -2.0 * n2, jnp.zeros_like(n1), n1])
+    t = q * table.above[3]
+    value = jnp.stack([n1, n1, n2, table.above[2], table.spectrum[0] - n1, t])
+    return value, jnp.stack([-n1, -n1, -2.0 * n2, jnp.zeros_like(n1), n1, -t])
 
 
 def _quantities(table, u, rows=slice(None)):
@@ -389,7 +416,7 @@ def _point(table, num_samples, ridge, noise_var, max_steps, throw):
     safe_kappa = jnp.where(zero_branch, 1.0, kappa)
     interpolated, _ = _quantities(table, jnp.log(safe_kappa))
     at_zero, _ = _below(table, kappa)  # exact at κ = 0, and carries dκ on that branch
-    df1, d, df2, bias, _ = jnp.where(zero_branch, at_zero, interpolated)
+    df1, d, df2, bias, _, _ = jnp.where(zero_branch, at_zero, interpolated)
     # The errors from the same stable assembly as `ridge_risk` (THEORY §2.5–2.6, §5.6).
     out = assemble(kappa, df1, df2, d, bias, rank, num_samples, ridge, noise_var)
     return out if throw else with_stats(out, stats)
@@ -419,6 +446,32 @@ def _check_array(x, name, *, positive):
     return check(x, x < 0, name, "must be >= 0")
 
 
+def check_num_nodes(num_nodes, dtype) -> int:
+    """``num_nodes`` checked (an int >= 4), or the default of the dtype."""
+    if num_nodes is None:
+        return default_num_nodes(dtype)
+    if isinstance(num_nodes, bool) or not isinstance(num_nodes, int) or num_nodes < 4:
+        raise ValueError(f"jaxridge: argument `num_nodes` must be an int >= 4, got {num_nodes!r}")
+    return num_nodes
+
+
+def grid_variables(num_samples, ridges, noise_var, dtype):
+    """``P > 0``, ``λ >= 0``, ``σ_ε² >= 0`` checked and broadcast to one shape."""
+    num_samples = _check_array(
+        as_float(num_samples, dtype, "num_samples"), "num_samples", positive=True
+    )
+    ridges = _check_array(as_float(ridges, dtype, "ridges"), "ridges", positive=False)
+    noise_var = _check_array(as_float(noise_var, dtype, "noise_var"), "noise_var", positive=False)
+    try:
+        shape = jnp.broadcast_shapes(num_samples.shape, ridges.shape, noise_var.shape)
+    except ValueError:
+        raise ValueError(
+            "jaxridge: arguments `num_samples`, `ridges` and `noise_var` must broadcast "
+            f"together, got shapes {num_samples.shape}, {ridges.shape}, {noise_var.shape}"
+        ) from None
+    return tuple(jnp.broadcast_to(x, shape) for x in (num_samples, ridges, noise_var))
+
+
 @readable_errors
 def ridge_risk_grid(
     eigvals: Float[ArrayLike, " n"],
@@ -440,7 +493,8 @@ def ridge_risk_grid(
     ``h⁶`` in the node spacing ``h`` (≈ 1e-13 relative at the float64 default for spectra spanning
     up to ~10¹⁷; see the module docstring). Differentiable in every argument (forward, reverse and
     higher order): κ carries the implicit-function-theorem tangent of the interpolated equation.
-    jit-able; grids of the same shape reuse one compilation.
+    jit-able; grids of the same shape reuse one compilation, also for another N in the same
+    bucket of spectrum lengths (the spectrum is zero-padded to it; module docstring).
 
     Args:
         eigvals: population eigenvalues ``e_k >= 0``, shape ``(N,)``.
@@ -480,26 +534,10 @@ def ridge_risk_grid(
         )
     )
     dtype = common_dtype(eigvals, target_weights, num_samples, ridges, noise_var)
-    if num_nodes is None:
-        num_nodes = default_num_nodes(dtype)
-    if isinstance(num_nodes, bool) or not isinstance(num_nodes, int) or num_nodes < 4:
-        raise ValueError(f"jaxridge: argument `num_nodes` must be an int >= 4, got {num_nodes!r}")
+    num_nodes = check_num_nodes(num_nodes, dtype)
     eigvals, target_weights = check_spectrum(eigvals, target_weights, dtype)
-    num_samples = _check_array(
-        as_float(num_samples, dtype, "num_samples"), "num_samples", positive=True
-    )
-    ridges = _check_array(as_float(ridges, dtype, "ridges"), "ridges", positive=False)
-    noise_var = _check_array(as_float(noise_var, dtype, "noise_var"), "noise_var", positive=False)
-    try:
-        shape = jnp.broadcast_shapes(num_samples.shape, ridges.shape, noise_var.shape)
-    except ValueError:
-        raise ValueError(
-            "jaxridge: arguments `num_samples`, `ridges` and `noise_var` must broadcast "
-            f"together, got shapes {num_samples.shape}, {ridges.shape}, {noise_var.shape}"
-        ) from None
-    num_samples, ridges, noise_var = (
-        jnp.broadcast_to(x, shape) for x in (num_samples, ridges, noise_var)
-    )
+    num_samples, ridges, noise_var = grid_variables(num_samples, ridges, noise_var, dtype)
+    eigvals, target_weights = pad_spectrum(eigvals, target_weights)
     return _grid_jit(
         eigvals,
         target_weights,

@@ -33,6 +33,10 @@ Conventions: eigenvalues that are exactly zero form a null space (they add nothi
 sum; the rank is the number of strictly positive eigenvalues). At ``λ = 0`` the solution is the
 limit ``λ → 0⁺``: ``κ = 0`` when rank(Σ) ≤ P, else the positive root of ``n₁(κ₀) = P``. Where
 the limit diverges (rank = P, the interpolation threshold) errors are ``+inf``, never NaN.
+
+Spectra are zero-padded to a bucket length (:func:`jaxridge._batching.spectrum_bucket`: 64,
+128, 192, 256, 384, …) before the compiled core, which is exact by the null-space convention: a
+new N in the same bucket reuses the compiled program instead of recompiling.
 """
 
 from __future__ import annotations
@@ -45,6 +49,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float
 
+from .._batching import pad_spectrum
 from .._validate import (
     as_float,
     check_converged,
@@ -173,7 +178,9 @@ def effective_ridge(
 
     Solves ``κ = λ + (κ/P) Σ_k e_k/(e_k + κ)`` (THEORY §2.3) by safeguarded Newton in ``log κ``
     inside the bracket ``[max(λ, κ₀), λ + TrΣ/P]``. Differentiable in every argument by the
-    implicit function theorem (forward, reverse and higher order); jit- and vmap-able.
+    implicit function theorem (forward, reverse and higher order); jit- and vmap-able. The
+    spectrum is zero-padded to a bucket length (module docstring), so a new N in the same
+    bucket reuses the compiled program.
 
     Args:
         eigvals: population eigenvalues ``e_k >= 0``, shape ``(N,)``.
@@ -195,6 +202,7 @@ def effective_ridge(
     """
     _, eigvals, num_samples, ridge = _prepare(eigvals, num_samples, ridge)
     max_steps = check_steps(max_steps)
+    (eigvals,) = pad_spectrum(eigvals)
     kappa, stats = _effective_ridge_jit(eigvals, num_samples, ridge, max_steps)
     return check_converged(kappa, stats.converged, "effective_ridge", throw)
 
@@ -242,7 +250,8 @@ def ridge_risk(
 
     ``E_g = (κ² w̄ᵀΣ(Σ+κ)⁻²w̄ + σ²γ)/(1 − γ)``, ``E_out = E_g + σ²``,
     ``E_tr = (1 − n₁/P)² E_out``, with ``1 − γ`` and ``1 − n₁/P`` evaluated in the
-    cancellation-free forms of THEORY §5.6.
+    cancellation-free forms of THEORY §5.6. The spectrum is zero-padded to a bucket length
+    (module docstring), so a new N in the same bucket reuses the compiled program.
 
     Args:
         eigvals: population eigenvalues ``e_k >= 0``, shape ``(N,)``.
@@ -276,6 +285,7 @@ def ridge_risk(
     )
     noise_var = check_scalar(as_float(noise_var, dtype, "noise_var"), "noise_var", nonnegative=True)
     max_steps = check_steps(max_steps)
+    eigvals, target_weights = pad_spectrum(eigvals, target_weights)
     return _ridge_risk_jit(
         eigvals, target_weights, num_samples, ridge, noise_var, max_steps, bool(throw)
     )

@@ -219,7 +219,9 @@ def rf_substitution_mp(
                 hi = mid
             else:
                 lo = mid
-        u = mpmath.findroot(log_h, (lo, hi), solver="secant", tol=mpmath.mpf(10) ** (2 - 2 * dps))
+        u = mpmath.findroot(
+            log_h, (lo, hi), solver="secant", tol=mpmath.mpf(10) ** (2 - 2 * dps), verify=False
+        )
         k2 = mpmath.exp(u)
         m = nprime(k2)
         n2 = mpmath.fsum(x**2 / (x + k2) ** 2 for x in e)

@@ -613,6 +613,39 @@ def test_feature_noise_train_against_extended_precision(x64, lam, sx):
             assert_allclose(getattr(out, name)[i], ref[name], rtol=1e-10, err_msg=(name, p))
 
 
+@pytest.mark.parametrize("p", [60.0, 150.0])
+@pytest.mark.parametrize("lam", [1e-12, 1e-9])
+def test_feature_noise_vanishing_factor_against_extended_precision(x64, p, lam):
+    # As λ → 0 with feature noise one factor of λ = κ₁ (1 − n_C/P) vanishes: κ₁ = μ − σ_ξ² when
+    # N < P, P − n_C when N > P. Formed directly the vanishing one keeps eps·σ_ξ²/κ₁ resp.
+    # eps·(P − n)/(P − n_C) of relative accuracy (E_g was off by 7e-6 at λ = 2e-12, N < P); the
+    # solver takes it from the master equation. Against 40-digit arithmetic.
+    del x64
+    e, w, _ = _noise_cases()
+    n, sx = 100.0, 0.1
+    out = rf_risk(e, w, n, p, lam, 0.04, feature_noise_var=sx)
+    grid = theory.rf_risk_grid(e, w, n, jnp.asarray([p]), lam, 0.04, feature_noise_var=sx)
+    ref = rf_substitution_mp(e, w, p, lam, 0.04, n, 1 / D, sx)
+    for name in ("train", "test", "kappa1", "kappa2"):
+        assert_allclose(getattr(out, name), ref[name], rtol=1e-12, err_msg=name)
+        assert_allclose(getattr(grid, name)[0], ref[name], rtol=1e-12, err_msg=name)
+
+
+def test_feature_noise_ridgeless_boundary_is_exact(x64):
+    # λ = 0 with feature noise: the root lies on κ₁ = 0 when N < P and on n_C = P (E_tr = 0)
+    # when N > P, exactly, not to rounding; the limits λ → 0 of the other fields.
+    del x64
+    e, w, _ = _noise_cases()
+    for p, zero in ((150.0, "kappa1"), (60.0, "train")):
+        at_zero = rf_risk(e, w, 100.0, p, 0.0, 0.04, feature_noise_var=0.1)
+        near = rf_risk(e, w, 100.0, p, 1e-13, 0.04, feature_noise_var=0.1)
+        grid = theory.rf_risk_grid(e, w, 100.0, p, jnp.asarray([0.0]), 0.04, feature_noise_var=0.1)
+        assert float(getattr(at_zero, zero)) == 0.0, (p, zero)
+        assert float(getattr(grid, zero)[0]) == 0.0, (p, zero)
+        for name in ("test", "kappa2", "var_xf", "var_xfnoise"):
+            assert_allclose(getattr(at_zero, name), getattr(near, name), rtol=1e-9, err_msg=name)
+
+
 def test_s_transform_is_kappa2_over_ridge():
     # S = κ₂/λ = S_W·S_F; for one isotropic layer 1/S = (1 − n/P)·v(N − n) (THEORY §3.2), with
     # κ₂ and n from the independent SciPy reference.

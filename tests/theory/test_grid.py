@@ -73,7 +73,8 @@ SPECTRA = ["power1.05", "power2", "power4", "isotropic", "gapped", "zeros"]
 
 
 def test_node_derivatives_match_autodiff(x64):
-    """The hand-written u-derivatives of (n₁, d, n₂, B, m) equal jax autodiff of the direct sums."""
+    """The hand-written u-derivatives of (n₁, d, n₂, B, m, T) equal jax autodiff of the direct
+    sums."""
     rng = np.random.default_rng(0)
     e = jnp.asarray(np.concatenate([np.exp(rng.uniform(-8, 2, 40)), [0.0]]))
     w = jnp.asarray(rng.normal(size=41))
@@ -89,6 +90,7 @@ def test_node_derivatives_match_autodiff(x64):
                 jnp.sum(r * r),
                 jnp.sum(c * x * x),
                 jnp.sum(jnp.where(e > 0, x, 0.0)),
+                jnp.sum(c * r * x),
             ]
         )
 
