@@ -38,8 +38,10 @@ CASES = [
 QUICK_CASES = [
     dict(name="N=1000 quick", num_features=1000, num_points=50, truth=(1.5, 0.4, 0.01), ridge=1e-3),
 ]
-# Two jaxridge configurations: restarts + Adam + LM polish, and LM alone from the start point.
+# jaxridge configurations: the defaults of `fit_learning_curve`, longer restarts + Adam + LM
+# polish, and LM alone from the start point.
 JAX_SETTINGS = {
+    "defaults": dict(),
     "adam+LM x4": dict(steps=100, refine_steps=30, num_restarts=4),
     "LM only": dict(steps=0, refine_steps=25, num_restarts=1),
 }
@@ -136,9 +138,12 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="small case, < 30 s")
     parser.add_argument("--repeats", type=int, default=None)
     parser.add_argument("--json", default=None, help="output JSON path")
+    parser.add_argument("--case", action="append", help="run only this case (repeatable)")
     args = parser.parse_args(argv)
     jaxridge.enable_float64()
     cases = QUICK_CASES if args.quick else CASES
+    if args.case:
+        cases = [c for c in cases if c["name"] in args.case]
     settings = QUICK_JAX_SETTINGS if args.quick else JAX_SETTINGS
     repeats = args.repeats or (2 if args.quick else 3)
     rows = []

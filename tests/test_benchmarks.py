@@ -18,9 +18,8 @@ ROOT = Path(__file__).resolve().parents[1]
 SCRIPTS = sorted((ROOT / "benchmarks").glob("bench_*.py"))
 
 
-# The Monte-Carlo and fitting benchmarks compile for tens of seconds: smoke-tested in the slow set.
-HEAVY = {"bench_empirical", "bench_fit"}
-CASES = [pytest.param(s, marks=pytest.mark.slow) if s.stem in HEAVY else s for s in SCRIPTS]
+# Each quick run compiles for 10–60 s on 2 cores: smoke-tested with the slow checks (CI runs them).
+CASES = [pytest.param(s, marks=pytest.mark.slow) for s in SCRIPTS]
 
 
 @pytest.mark.skipif(

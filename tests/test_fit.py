@@ -71,9 +71,33 @@ def test_recovers_exact_theory_curve(truth, fit_kernel_traced_once):
     assert out.loss_history.shape == (FAST["steps"] + FAST["refine_steps"],)
     assert out.restart_losses.shape == (FAST["num_restarts"],)
     assert float(out.loss) <= float(jnp.min(out.loss_history)) + 1e-30
+    # The polish reports convergence and stops early: the history after its last step repeats
+    # the final loss.
+    taken = int(out.num_refine_steps)
+    assert bool(out.converged) and 0 < taken < FAST["refine_steps"], taken
+    tail = np.asarray(out.loss_history[FAST["steps"] + taken :])
+    np.testing.assert_array_equal(tail, np.full_like(tail, float(out.loss)))
     # A second fit with new data of the same shapes reuses the compiled kernel (a retrace
     # raises in the kernel wrapped by the fixture).
     fit.fit_learning_curve(PS, 1.01 * errors, fixed={"num_features": N, "ridge": RIDGE}, **FAST)
+
+
+def test_polish_out_of_steps_reports_not_converged():
+    # From the default start without the optimizer, two Levenberg–Marquardt steps cannot reach
+    # the optimum of this curve (the fit above needs several); ten more do.
+    errors = _theory_curve(2.2, 0.8, 0.05)
+    kwargs = dict(fixed={"num_features": N, "ridge": RIDGE}, steps=0, num_restarts=1)
+    short = fit.fit_learning_curve(PS, errors, refine_steps=2, **kwargs)
+    assert not bool(short.converged) and int(short.num_refine_steps) == 2
+    assert short.loss_history.shape == (2,)
+    longer = fit.fit_learning_curve(PS, errors, refine_steps=40, **kwargs)
+    assert bool(longer.converged) and 2 < int(longer.num_refine_steps) < 40
+    assert float(longer.loss) < float(short.loss)
+    for name, value in zip(longer.names, (2.2, 0.8, 0.05), strict=True):
+        assert _rel(longer.params[name], value) < tol(1e-6, 3e-2), name
+    # No refinement asked: nothing to report as converged.
+    none = fit.fit_learning_curve(PS, errors, refine_steps=0, **kwargs)
+    assert not bool(none.converged) and int(none.num_refine_steps) == 0
 
 
 def _mc_curve(alpha, r, s2, ridge, ps, seeds, key, n=N):

@@ -70,6 +70,8 @@ def compilation_cache(tmp_path_factory):
     return tmp_path_factory.mktemp("xla")
 
 
+# 10–60 s each on 2 cores, most of it compilation: run with the slow checks (CI runs them).
+@pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_notebook_runs_at_ci_scale(path, tmp_path, x64, compilation_cache):
     env = dict(os.environ)

@@ -37,11 +37,17 @@ class FitResult(eqx.Module):
         names: the fitted parameter names.
         fixed: the values held fixed (scalars, or arrays with one entry per point).
         loss: final loss (weighted mean squared log residual) of the chosen restart.
-        loss_history: the chosen restart's loss at every Adam step, then every
-            Levenberg–Marquardt step (length ``steps + refine_steps``).
+        loss_history: the chosen restart's loss at every Adam step, then its best loss so
+            far at every Levenberg–Marquardt step (length ``steps + refine_steps``; once the
+            polish has converged and stopped, its remaining entries repeat the final loss).
         restart_losses: final loss of every restart.
         curve: fitted model errors at ``num_samples``.
         model: ``"linear"`` or ``"random_features"``.
+        converged: whether the chosen restart's Levenberg–Marquardt polish met its stopping
+            rule (a step that moved no parameter by more than √eps, a zero loss, or no
+            decrease left at working precision) within ``refine_steps``; False for
+            ``refine_steps=0``.
+        num_refine_steps: the Levenberg–Marquardt steps that restart took.
     """
 
     params: dict
@@ -54,6 +60,8 @@ class FitResult(eqx.Module):
     restart_losses: Array
     curve: Array
     model: str = eqx.field(static=True)
+    converged: Array
+    num_refine_steps: Array
 
 
 @eqx.filter_jit
@@ -65,17 +73,17 @@ def _fit_kernel(u0, fixed_scalars, data, static):
 
     def run(u_start):
         u, hist_adam = adam_phase(fn, u_start, args, scale, optimizer, steps)
-        u, value, hist_lm, res, jac = lm_phase(fn, u, args, scale, refine_steps)
-        return u, value, jnp.concatenate([hist_adam, hist_lm]), res, jac
+        u, value, hist_lm, res, jac, num, ok = lm_phase(fn, u, args, scale, refine_steps)
+        return u, value, jnp.concatenate([hist_adam, hist_lm]), res, jac, num, ok
 
-    us, values, histories, ress, jacs = jax.vmap(run)(u0)
+    us, values, histories, ress, jacs, nums, oks = jax.vmap(run)(u0)
     values = jnp.where(jnp.isfinite(values), values, jnp.inf)
     best = jnp.argmin(values)
     u = us[best]
     cov = gauss_newton_covariance(ress[best], jacs[best], names, u)
     params = assemble(names, u, fixed_scalars, data)
     curve = model_errors(params, data, model=model, spectrum_len=spectrum_len, masked=masked)
-    return u, cov, values[best], histories[best], values, curve
+    return u, cov, values[best], histories[best], values, curve, nums[best], oks[best]
 
 
 @readable_errors
@@ -127,7 +135,9 @@ def fit_learning_curve(
         num_restarts: number of starting points, optimised together under ``vmap``. Noisy
             curves can have a second local minimum along the α·r valley (the slope 2αr is
             well determined, α and r separately less so); use 8 or more restarts there.
-        refine_steps: Levenberg–Marquardt steps after the optimizer (0 to skip).
+        refine_steps: at most this many Levenberg–Marquardt steps after the optimizer (0 to
+            skip); the polish stops earlier once a step moves no parameter by more than
+            √eps (relative, in unconstrained coordinates).
         restart_scale: spread of the restarts in unconstrained coordinates.
         key: PRNG key for the restarts (default ``jax.random.PRNGKey(0)``).
 
@@ -207,7 +217,9 @@ def fit_learning_curve(
     u0 = u_init[None, :] + noise.at[0].set(0.0)
 
     static = (names, model, spectrum_len, masked, int(steps), int(refine_steps), optimizer)
-    u, cov, loss, history, restart_losses, curve = _fit_kernel(u0, fixed_scalars, data, static)
+    u, cov, loss, history, restart_losses, curve, num_refine, converged = _fit_kernel(
+        u0, fixed_scalars, data, static
+    )
     values = to_natural(names, u)
     stderr = {nm: jnp.sqrt(jnp.maximum(cov[i, i], 0.0)) for i, nm in enumerate(names)}
     held = {k: v for k, v in fixed_scalars.items() if v is not None}
@@ -229,4 +241,6 @@ def fit_learning_curve(
         restart_losses=restart_losses,
         curve=curve,
         model=model,
+        converged=converged,
+        num_refine_steps=num_refine,
     )

@@ -3,7 +3,7 @@
 Everything here is a pure function of an unconstrained parameter vector ``u``, a residual
 function ``fn(u, args) -> (n,)`` (residuals already multiplied by the square roots of the
 weights; module-level, its data passed in ``args``) and ``args``, so that restarts are a
-``jax.vmap`` and the step loops are ``lax.scan``: optax steps (Adam by default), then a
+``jax.vmap``: a ``lax.scan`` of optax steps (Adam by default), then a ``lax.while_loop`` of
 hand-written Levenberg–Marquardt (see :func:`lm_phase` for why not optimistix's).
 """
 
@@ -110,11 +110,16 @@ def lm_phase(fn, u0, args, scale, steps):
 
     Each iteration evaluates the residuals and their Jacobian once, at the trial point: an
     improvement becomes the new centre (and the damping shrinks), otherwise the trial is
-    discarded and the damping grows. The residuals and Jacobian at the returned point come out
+    discarded and the damping grows. At most ``steps`` iterations; it stops earlier once
+    converged (see below). The residuals and Jacobian at the returned point come out
     too, so the Gauss–Newton covariance costs nothing extra.
 
     Returns:
-        ``(u, loss, history, res, jac)`` at the best point; ``history`` has ``steps`` entries.
+        ``(u, loss, history, res, jac, num_steps, converged)``: the best point, its loss,
+        residuals and Jacobian; ``history`` has ``steps`` entries (the best loss after each
+        step, repeated after the stop); ``num_steps`` is the number of steps taken and
+        ``converged`` whether the stopping rule fired (False when ``steps`` ran out first,
+        or for ``steps=0``).
     """
     # Hand-written rather than `optimistix.least_squares(fn, optimistix.LevenbergMarquardt(
     # rtol, atol), u0, args, max_steps=steps, throw=False)`, measured against it (optimistix
@@ -145,31 +150,49 @@ def lm_phase(fn, u0, args, scale, steps):
         delta = -jnp.linalg.solve(hess + damping, grad)
         return u + jnp.where(jnp.all(jnp.isfinite(delta)), delta, 0.0)
 
-    def step(carry, _):
-        best_u, best_res, best_jac, best_value, mu, trial = carry
+    # Converged when an accepted step moved every coordinate by at most √eps·(1 + |u|∞) (in the
+    # quadratic regime the next one would move by ~eps), the loss is exactly 0, or the damping
+    # is at its cap after a rejection (no decrease left at working precision). The loop then
+    # stops; under the vmap over restarts a converged restart stays as it is while the others
+    # go on. The history keeps one entry per allowed step, the best loss so far.
+    xtol = jnp.sqrt(eps)
+    mu_max = 1e12
+
+    def body(carry):
+        i, best_u, best_res, best_jac, best_value, mu, trial, history, _ = carry
         res, jac, value = evaluate(trial)
         accept = value < best_value
+        moved = jnp.max(jnp.abs(trial - best_u))
         best_u = jnp.where(accept, trial, best_u)
         best_res = jnp.where(accept, res, best_res)
         best_jac = jnp.where(accept, jac, best_jac)
         best_value = jnp.where(accept, value, best_value)
-        mu = jnp.clip(jnp.where(accept, mu / 3.0, mu * 4.0), 1e-12, 1e12)
+        small = accept & (i > 0) & (moved <= xtol * (1.0 + jnp.max(jnp.abs(best_u))))
+        stuck = ~accept & (mu >= mu_max)
+        mu = jnp.clip(jnp.where(accept, mu / 3.0, mu * 4.0), 1e-12, mu_max)
         trial = propose(best_u, best_res, best_jac, mu)
-        return (best_u, best_res, best_jac, best_value, mu, trial), best_value
+        history = history.at[i].set(best_value)
+        done = small | stuck | (best_value == 0)
+        return (i + 1, best_u, best_res, best_jac, best_value, mu, trial, history, done)
 
     n = jax.eval_shape(fn, u0, args).shape[0]
     init = (
+        jnp.asarray(0, jnp.int32),
         u0,
         jnp.zeros((n,), dtype),
         jnp.zeros((n, k), dtype),
         jnp.asarray(jnp.inf, dtype),
         jnp.asarray(1e-3, dtype),
         u0,
+        jnp.zeros((steps + 1,), dtype),
+        jnp.asarray(False),
     )
     # Iteration 0 evaluates u0 itself (always "accepted" against +inf).
-    carry, history = lax.scan(step, init, None, length=steps + 1)
-    best_u, best_res, best_jac, best_value, _, _ = carry
-    return best_u, best_value, history[1:], best_res, best_jac
+    carry = lax.while_loop(lambda c: (c[0] < steps + 1) & ~c[-1], body, init)
+    last, best_u, best_res, best_jac, best_value, _, _, history, done = carry
+    history = jnp.where(jnp.arange(steps + 1, dtype=jnp.int32) < last, history, best_value)
+    converged = done & jnp.isfinite(best_value)
+    return best_u, best_value, history[1:], best_res, best_jac, last - 1, converged
 
 
 def gauss_newton_covariance(res, jac_u, names, u):

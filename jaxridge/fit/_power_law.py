@@ -41,7 +41,7 @@ def _offset_residuals(u, args):
 @eqx.filter_jit
 def _power_law_offset_kernel(u0, logx, logy, steps):
     scale = jnp.asarray(logx.shape[0], logx.dtype)
-    u, value, _, _, _ = lm_phase(_offset_residuals, u0, (logx, logy), scale, steps)
+    u, value, *_ = lm_phase(_offset_residuals, u0, (logx, logy), scale, steps)
     return u, value
 
 
