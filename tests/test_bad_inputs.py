@@ -353,6 +353,8 @@ def test_every_bad_argument_is_named(label, name, bad):
         jax.block_until_ready(call(**kwargs))
 
 
+# Tens of seconds on 2 cores (compilation): with the slow checks, which CI runs.
+@pytest.mark.slow
 def test_the_valid_calls_of_the_table_run():
     """Control: every entry's valid arguments give a finite result (so the table tests input)."""
     for label, call, table in _entries():

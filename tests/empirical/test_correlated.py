@@ -186,6 +186,8 @@ def _direct(key, e, w, p, noise_var, k_matrix, noise, ridges):
     return dict(kappa=kappa, df1=df1, test=test, train=train, gcv=gcv_out - noise_var), corr
 
 
+# Tens of seconds on 2 cores (compilation): with the slow checks, which CI runs.
+@pytest.mark.slow
 @pytest.mark.parametrize("noise, independent", [("correlated", False), ("iid", True)])
 def test_learning_curve_cells_are_sample_data_fits(noise, independent):
     # Cell (i, s) is sample_data(seed key, …, P_i, sample_cov=K[:P_i, :P_i]) fitted directly
@@ -262,6 +264,8 @@ def test_identity_sample_cov_gives_plain_gcv_and_no_sample_cov_no_field():
     np.testing.assert_allclose(ident.corrgcv, plain.gcv, rtol=tol(1e-10, 1e-3))
 
 
+# Tens of seconds on 2 cores (compilation): with the slow checks, which CI runs.
+@pytest.mark.slow
 def test_width_curve_and_ridge_risk_with_sample_cov():
     # Width N of width_curve is ridge_risk on the first N features with the same K.
     e, w = spectra.power_law(50, 1.5, 0.4, dtype=DTYPE)

@@ -242,6 +242,8 @@ CORRELATED = dict(
 )
 
 
+# Tens of seconds on 2 cores (compilation): with the slow checks, which CI runs.
+@pytest.mark.slow
 @pytest.mark.parametrize("noise", ["correlated", "iid"])
 def test_samples_section_equals_the_public_functions(noise):
     # [samples]: theory = correlated_ridge_risk with each P's exact K spectrum (a reference

@@ -409,6 +409,8 @@ def test_v05_derivative_identity(x64):
     assert_allclose(risk.test, 0.00910605, rtol=1e-5)
 
 
+# Tens of seconds on 2 cores (compilation): with the slow checks, which CI runs.
+@pytest.mark.slow
 @pytest.mark.parametrize(("p", "lam"), [(60.0, 1e-3), (50.0, 0.0)])
 def test_check_grads_log_coordinates(x64, p, lam):
     """Orders 1 and 2, forward and reverse, in log P, log λ, log σ², α, r."""

@@ -272,8 +272,17 @@ def _kappa(e, w, padded=True):
     return linear._effective_ridge_jit(e, _scalar(300.0), _scalar(1e-3), None)[0]
 
 
+# The grid and random-feature cores' gradients take tens of seconds to compile on 2 cores: with
+# the slow checks, which CI runs.
 @pytest.mark.parametrize(
-    "fn", [_kappa, _test_error, _grid_test_error, _rf_test_error], ids=lambda f: f.__name__
+    "fn",
+    [
+        _kappa,
+        _test_error,
+        pytest.param(_grid_test_error, marks=pytest.mark.slow),
+        pytest.param(_rf_test_error, marks=pytest.mark.slow),
+    ],
+    ids=lambda f: f.__name__,
 )
 def test_gradients_keep_the_callers_shape(fn):
     """Reverse and forward mode in eigvals and target_weights equal the unpadded core's."""

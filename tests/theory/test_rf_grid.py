@@ -117,6 +117,8 @@ def test_equals_rf_risk_on_every_field(name):
     _compare(got, want, tol(1e-10, 2e-3), pole)
 
 
+# Tens of seconds on 2 cores (compilation): with the slow checks, which CI runs.
+@pytest.mark.slow
 def test_structured_and_deep_equal_per_point():
     """A structured layer (column spectrum) and a two-layer model with one structured layer."""
     e, w = _spectrum()
@@ -195,6 +197,8 @@ def test_vanishing_deficit_to_extended_precision(x64, num_features, num_samples,
         assert_allclose(jnp.sqrt(out.train / out.test_out), a, rtol=1e-12)
 
 
+# Tens of seconds on 2 cores (compilation): with the slow checks, which CI runs.
+@pytest.mark.slow
 def test_gradients_equal_per_point(x64):
     """Reverse-mode gradients in (N, λ, σ_ε², e, w̄) equal those of the per-point solver."""
     del x64
