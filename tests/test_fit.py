@@ -84,7 +84,7 @@ def test_recovers_exact_theory_curve(truth, fit_kernel_traced_once):
 
 def test_polish_out_of_steps_reports_not_converged():
     # From the default start without the optimizer, two Levenberg–Marquardt steps cannot reach
-    # the optimum of this curve (the fit above needs several); ten more do.
+    # the optimum of this curve (the fit above needs several); a budget of 40 is enough.
     errors = _theory_curve(2.2, 0.8, 0.05)
     kwargs = dict(fixed={"num_features": N, "ridge": RIDGE}, steps=0, num_restarts=1)
     short = fit.fit_learning_curve(PS, errors, refine_steps=2, **kwargs)
